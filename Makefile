@@ -1,0 +1,57 @@
+# One command per verb. Everything installs itself: a pinned uv into .local/tools, then the
+# workspace (one lock file) into .venv. Only Python 3.11+ and make are needed beforehand.
+
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+TOOLS := $(CURDIR)/.local/tools
+UV := $(TOOLS)/bin/uv
+PYTHON ?= python3
+RUN := $(UV) run --frozen
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List every target
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+.venv/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+	$(UV) sync --frozen --all-packages
+	@touch $@
+
+.PHONY: install
+install: .venv/.synced ## Install uv and the whole workspace (done by every other target)
+
+.PHONY: run
+run: install ## Run the system on embedded PostgreSQL and Kafka (or on the URLs you give)
+	$(RUN) keel-devstack run
+
+.PHONY: token
+token: install ## Print a development token: make token SCOPE=partner:read PARTNER=p-1
+	@$(RUN) keel-devstack token --scope $(or $(SCOPE),admin) $(if $(PARTNER),--partner-id $(PARTNER))
+
+.PHONY: test
+test: install ## Run every test against real PostgreSQL and Kafka
+	$(RUN) pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## ruff (lint and format check) and mypy
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy shared/src services/*/src
+
+.PHONY: format
+format: install ## Apply ruff's fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+.PHONY: lock
+lock: $(UV) ## Re-resolve the lock file after changing dependencies
+	$(UV) lock
+
+.PHONY: clean
+clean: ## Remove the virtualenv and caches (keeps .local/postgres data)
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

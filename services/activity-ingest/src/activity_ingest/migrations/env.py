@@ -1,0 +1,4 @@
+from activity_ingest.tables import metadata
+from keel.migrations import run_env
+
+run_env(metadata)

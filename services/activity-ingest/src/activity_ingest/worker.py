@@ -1,0 +1,15 @@
+from keel.entrypoints import serve_worker
+from keel.runtime import Runtime
+from keel.worker import Worker
+
+from activity_ingest.config import load_settings
+
+
+def build_worker(runtime: Runtime) -> Worker:
+    worker = Worker(runtime)
+    worker.relay_outbox()
+    return worker
+
+
+def run() -> None:
+    serve_worker(build_worker, load_settings())

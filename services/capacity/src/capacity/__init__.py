@@ -1,0 +1,1 @@
+"""capacity: lead-registration limits per tier."""

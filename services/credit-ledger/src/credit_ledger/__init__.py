@@ -1,0 +1,1 @@
+"""credit-ledger: per-client managed attribution and the managed-credit ledger."""

@@ -1,0 +1,24 @@
+from fastapi import FastAPI
+from keel.clock import Clock
+from keel.entrypoints import serve_api
+from keel.http.app import create_service_app
+from keel.runtime import Runtime
+from keel.settings import Settings
+
+from credit_ledger.config import load_settings
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    return create_service_app(
+        Runtime.create(settings or load_settings(), clock),
+        title="credit-ledger",
+        description=(
+            "Managed attribution with expiry windows and the append-only managed-credit ledger "
+            "(M-rules)."
+        ),
+        routers=[],
+    )
+
+
+def run() -> None:
+    serve_api("credit_ledger.main:create_app", load_settings())

@@ -1,0 +1,1 @@
+"""tier-engine: sold and managed points, monthly tiers."""

@@ -1,0 +1,21 @@
+from fastapi import FastAPI
+from keel.clock import Clock
+from keel.entrypoints import serve_api
+from keel.http.app import create_service_app
+from keel.runtime import Runtime
+from keel.settings import Settings
+
+from tier_engine.config import load_settings
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    return create_service_app(
+        Runtime.create(settings or load_settings(), clock),
+        title="tier-engine",
+        description="Sold and managed points rolled up monthly into tiers (S, P and T rules).",
+        routers=[],
+    )
+
+
+def run() -> None:
+    serve_api("tier_engine.main:create_app", load_settings())

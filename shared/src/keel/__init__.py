@@ -1,0 +1,1 @@
+"""keel: the shared library every partner-credit service stands on."""

@@ -1,0 +1,79 @@
+"""The request context that travels with work: HTTP header in, log lines, Kafka headers out.
+
+A W3C `traceparent` is taken from the incoming request (or made), its trace id is the request id
+shown in logs and responses, and the same `traceparent` rides on every Kafka message the request
+causes, so a consumer's log lines carry the id of the request that started it all.
+"""
+
+import re
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+TRACEPARENT = "traceparent"
+REQUEST_ID_HEADER = "x-request-id"
+_TRACEPARENT_RE = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class TraceContext:
+    trace_id: str
+    span_id: str
+
+    @property
+    def traceparent(self) -> str:
+        return f"00-{self.trace_id}-{self.span_id}-01"
+
+    def child(self) -> "TraceContext":
+        return TraceContext(self.trace_id, secrets.token_hex(8))
+
+    @classmethod
+    def new(cls) -> "TraceContext":
+        return cls(secrets.token_hex(16), secrets.token_hex(8))
+
+    @classmethod
+    def parse(cls, traceparent: str | None) -> "TraceContext | None":
+        if not traceparent:
+            return None
+        match = _TRACEPARENT_RE.match(traceparent.strip().lower())
+        if match is None or set(match.group(1)) == {"0"}:
+            return None
+        return cls(match.group(1), match.group(2))
+
+
+_current: ContextVar[TraceContext | None] = ContextVar("keel_trace", default=None)
+
+
+def current() -> TraceContext | None:
+    return _current.get()
+
+
+def request_id() -> str | None:
+    trace = _current.get()
+    return trace.trace_id if trace else None
+
+
+@contextmanager
+def bind(trace: TraceContext) -> Iterator[TraceContext]:
+    token = _current.set(trace)
+    try:
+        yield trace
+    finally:
+        _current.reset(token)
+
+
+def kafka_headers() -> list[tuple[str, bytes]]:
+    """Headers for an outgoing message: the current trace continued, or a new one."""
+    trace = (_current.get() or TraceContext.new()).child()
+    return [(TRACEPARENT, trace.traceparent.encode())]
+
+
+def from_kafka_headers(headers: Sequence[tuple[str, bytes]] | None) -> TraceContext:
+    for name, value in headers or ():
+        if name == TRACEPARENT:
+            parsed = TraceContext.parse(value.decode("ascii", "replace"))
+            if parsed is not None:
+                return parsed.child()
+    return TraceContext.new()

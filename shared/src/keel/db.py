@@ -1,0 +1,52 @@
+"""Async database access: one engine per process, sessions that never commit on their own.
+
+The service layer owns the transaction (it commits once); repositories may flush, never commit.
+Every service gets its own SQLModel registry so that two services' tables never meet in one
+metadata, and the same constraint naming convention so integrity errors map by name, not guess.
+"""
+
+from asyncpg.exceptions import IntegrityConstraintViolationError
+from sqlalchemy import MetaData
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import registry
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel.settings import PostgresSettings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def new_registry() -> registry:
+    """A registry (and metadata) of one's own, with the shared naming convention."""
+    return registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+def create_engine(settings: PostgresSettings) -> AsyncEngine:
+    return create_async_engine(
+        settings.url.get_secret_value(),
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_pre_ping=True,
+        echo=settings.echo,
+    )
+
+
+def create_session_factory(engine: AsyncEngine) -> SessionFactory:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, autoflush=False)
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    """The name of the constraint an integrity error broke, as PostgreSQL reports it."""
+    cause = getattr(error.orig, "__cause__", None)
+    if isinstance(cause, IntegrityConstraintViolationError):
+        return getattr(cause, "constraint_name", None)
+    return None

@@ -1,0 +1,44 @@
+"""The three commands of every service image: api, worker, migrate."""
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+
+from keel.logs import configure_logging
+from keel.migrations import upgrade
+from keel.runtime import Runtime
+from keel.settings import PostgresSettings, Settings
+from keel.stopping import run_until_signalled
+from keel.worker import Worker
+
+
+def serve_api(app_factory: str, settings: Settings) -> None:
+    """`app_factory` is `package.module:create_app`; uvicorn stops gracefully on SIGTERM."""
+    configure_logging(settings.service.name, settings.service.log_level)
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=settings.service.host,
+        port=settings.service.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )
+
+
+def serve_worker(build: Callable[[Runtime], Worker], settings: Settings) -> None:
+    configure_logging(f"{settings.service.name}-worker", settings.service.log_level)
+
+    async def main(stopping: asyncio.Event) -> None:
+        await build(Runtime.create(settings)).run(stopping)
+
+    run_until_signalled(main)
+
+
+def migrate(migrations_dir: Path) -> None:
+    """Upgrade the database named by DATABASE_URL to the newest revision."""
+    configure_logging("migrate")
+    upgrade(migrations_dir, PostgresSettings().url.get_secret_value())

@@ -1,0 +1,1 @@
+"""Events: the CloudEvents envelope, typed versioned payloads, and the registry that joins them."""

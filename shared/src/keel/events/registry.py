@@ -1,0 +1,143 @@
+"""The registry of event types: each a typed, versioned payload model bound to its topic and key.
+
+Within a version only additive changes are allowed; a breaking change registers a new version,
+selected by the envelope's `dataschema` (absent: the newest version of the type).
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from keel.errors import FieldError, field_path
+from keel.events.envelope import CloudEvent
+
+P = TypeVar("P", bound=BaseModel)
+
+SCHEMA_URN = "urn:partner-credit:event"
+
+
+class EventRejected(Exception):
+    """An envelope whose type, version or payload this registry cannot accept."""
+
+    def __init__(self, reason: str, errors: Iterable[FieldError]) -> None:
+        self.reason = reason
+        self.errors = tuple(errors)
+        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in self.errors))
+
+
+@dataclass(frozen=True, slots=True)
+class EventType(Generic[P]):
+    name: str
+    version: int
+    payload: type[P]
+    topic: str
+    key: Callable[[P], str]
+    example: P
+
+    @property
+    def dataschema(self) -> str:
+        return f"{SCHEMA_URN}:{self.name}:v{self.version}"
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.payload.model_json_schema(mode="validation")
+
+
+@dataclass(frozen=True, slots=True)
+class Event(Generic[P]):
+    """An envelope whose payload has been validated against its registered model."""
+
+    envelope: CloudEvent
+    payload: P
+    spec: EventType[P]
+
+    @property
+    def key(self) -> str:
+        return self.spec.key(self.payload)
+
+    @property
+    def topic(self) -> str:
+        return self.spec.topic
+
+    @property
+    def time(self) -> datetime:
+        return self.envelope.time
+
+
+class EventRegistry:
+    def __init__(self, types: Iterable[EventType[Any]]) -> None:
+        self._types: dict[str, dict[int, EventType[Any]]] = {}
+        for spec in types:
+            versions = self._types.setdefault(spec.name, {})
+            if spec.version in versions:
+                raise ValueError(f"{spec.name} v{spec.version} registered twice")
+            versions[spec.version] = spec
+
+    def __iter__(self) -> Iterator[EventType[Any]]:
+        for versions in self._types.values():
+            yield from versions.values()
+
+    @property
+    def topics(self) -> frozenset[str]:
+        return frozenset(spec.topic for spec in self)
+
+    def resolve(self, envelope: CloudEvent) -> EventType[Any]:
+        versions = self._types.get(envelope.type)
+        if not versions:
+            raise EventRejected(
+                "unknown_type", [FieldError("type", f"unknown event type {envelope.type!r}")]
+            )
+        if envelope.dataschema is None:
+            return versions[max(versions)]
+        for spec in versions.values():
+            if spec.dataschema == envelope.dataschema:
+                return spec
+        known = ", ".join(spec.dataschema for spec in versions.values())
+        raise EventRejected(
+            "unknown_version",
+            [FieldError("dataschema", f"unknown schema for {envelope.type}; known: {known}")],
+        )
+
+    def parse(self, envelope: CloudEvent) -> Event[Any]:
+        spec = self.resolve(envelope)
+        try:
+            payload = spec.payload.model_validate(envelope.data)
+        except ValidationError as error:
+            raise EventRejected(
+                "schema_violation",
+                [
+                    FieldError(field_path(("data", *detail["loc"])), detail["msg"])
+                    for detail in error.errors()
+                ],
+            ) from error
+        return Event(envelope, payload, spec)
+
+    def envelope(
+        self,
+        payload: BaseModel,
+        *,
+        id: str,
+        source: str,
+        time: datetime,
+        subject: str | None = None,
+    ) -> CloudEvent:
+        """A new envelope around `payload`, typed and versioned from the registry."""
+        spec = self._spec_for_payload(type(payload))
+        return CloudEvent(
+            specversion="1.0",
+            id=id,
+            source=source,
+            type=spec.name,
+            time=time,
+            subject=subject,
+            dataschema=spec.dataschema,
+            data=payload.model_dump(mode="json", exclude_none=True),
+        )
+
+    def _spec_for_payload(self, model: type[BaseModel]) -> EventType[Any]:
+        for spec in self:
+            if spec.payload is model:
+                return spec
+        raise KeyError(f"{model.__name__} is not a registered payload")

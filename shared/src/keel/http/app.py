@@ -1,0 +1,40 @@
+"""The app factory every service's `create_app()` calls."""
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from keel.http.health import router as health_router
+from keel.http.middleware import RequestContextMiddleware
+from keel.http.problems import install_problem_handlers
+from keel.kafka.admin import BrokerProbe
+from keel.runtime import Runtime
+
+
+def create_service_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    version: str = "1",
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        probe = BrokerProbe(runtime.settings.kafka)
+        app.state.runtime = runtime
+        app.state.broker_probe = probe
+        try:
+            yield
+        finally:
+            await probe.close()
+            await runtime.close()
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=runtime.settings.service.name)
+    app.include_router(health_router)
+    for router in routers:
+        app.include_router(router, prefix="/v1")
+    return app

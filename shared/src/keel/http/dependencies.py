@@ -1,0 +1,78 @@
+"""FastAPI dependencies every service uses: the runtime, a session, the clock, the caller."""
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel.auth import Principal, Scope, verify_token
+from keel.clock import Clock
+from keel.errors import Forbidden, Unauthorized
+from keel.runtime import Runtime
+
+_bearer = HTTPBearer(auto_error=False, description="JWT with scopes and a partner_id claim")
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """A session per request; the service function it is handed to commits (or nothing does)."""
+    async with runtime.sessions() as session:
+        yield session
+
+
+def get_clock(runtime: RuntimeDep) -> Clock:
+    return runtime.clock
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def get_principal(
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("a bearer token is required")
+    return verify_token(runtime.settings.auth, credentials.credentials)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_scope(*accepted: Scope) -> Callable[[Principal], Principal]:
+    """A dependency that lets through a principal holding any of `accepted` (or admin)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.is_admin or principal.scopes & set(accepted):
+            return principal
+        raise Forbidden(f"this needs one of the scopes: {', '.join(accepted)}")
+
+    return check
+
+
+def read_partner(partner_id: str, principal: PrincipalDep) -> Principal:
+    """For routes under /partners/{partner_id}: a partner token reads only its own partner."""
+    if not principal.can_read_partner(partner_id):
+        raise Forbidden("this token cannot read that partner's resources")
+    return principal
+
+
+def write_partner(partner_id: str, principal: PrincipalDep) -> Principal:
+    if not principal.can_write_partner(partner_id):
+        raise Forbidden("this token cannot change that partner's resources")
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(require_scope(Scope.ADMIN))]
+PartnerReaderDep = Annotated[Principal, Depends(read_partner)]
+PartnerWriterDep = Annotated[Principal, Depends(write_partner)]

@@ -1,0 +1,1 @@
+"""Kafka: the publisher, topic administration, the consumer loop, and the outbox relay."""

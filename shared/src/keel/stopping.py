@@ -1,0 +1,24 @@
+"""Cooperative stopping: one event set by SIGTERM/SIGINT that every loop watches."""
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable
+
+
+async def sleep_unless_stopped(stopping: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
+
+
+def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run `main(stopping)` on a fresh event loop; SIGTERM and SIGINT set `stopping`."""
+
+    async def _main() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        await main(stopping)
+
+    asyncio.run(_main())

@@ -1,0 +1,1 @@
+"""Test support: the pytest plugin that finds or starts PostgreSQL and Kafka, and isolates tests."""
