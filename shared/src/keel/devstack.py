@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -151,10 +152,10 @@ class Stack:
         return None
 
 
-def _wait_ready(stack: Stack) -> None:
+def _wait_ready(stack: Stack, interrupted: Callable[[], bool]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     pending = list(SERVICES)
-    while pending:
+    while pending and not interrupted():
         if dead := stack.dead_child():
             raise RuntimeError(dead)
         if time.monotonic() > deadline:
@@ -170,6 +171,19 @@ def _wait_ready(stack: Stack) -> None:
         except OSError:
             pass
         time.sleep(0.2)
+
+
+def _migrate(urls: dict[str, str], base_env: dict[str, str]) -> None:
+    """Every service's migrations, side by side; each writes to its own log."""
+    running = []
+    for service in SERVICES:
+        log = open(LOCAL / "logs" / f"{service.name}-migrate.log", "ab")  # noqa: SIM115
+        env = {**base_env, "DATABASE_URL": urls[service.name]}
+        command = [_bin(f"{service.name}-migrate")]
+        running.append((service, subprocess.Popen(command, env=env, stdout=log, stderr=log)))
+    failed = [service.name for service, process in running if process.wait() != 0]
+    if failed:
+        raise RuntimeError(f"migrations failed for {failed}: see {LOCAL / 'logs'}/*-migrate.log")
 
 
 def run() -> int:
@@ -196,9 +210,7 @@ def run() -> int:
             "AUTH_JWT_SECRET": secret,
             "SERVICE_ENVIRONMENT": os.environ.get("SERVICE_ENVIRONMENT", "local"),
         }
-        for service in SERVICES:
-            env = {**base_env, "DATABASE_URL": urls[service.name]}
-            subprocess.run([_bin(f"{service.name}-migrate")], env=env, check=True)
+        _migrate(urls, base_env)
         _say("migrations applied")
         token_path = LOCAL / "dev-token"
         token_path.write_text(_token(secret, [Scope.ADMIN], None, "devstack-admin") + "\n")
@@ -211,7 +223,7 @@ def run() -> int:
             }
             stack.spawn(f"{service.name}-api", f"{service.name}-api", env)
             stack.spawn(f"{service.name}-worker", f"{service.name}-worker", env)
-        _wait_ready(stack)
+        _wait_ready(stack, lambda: stopping)
         for service in SERVICES:
             _say(
                 f"{service.name:<16} http://127.0.0.1:{service.port}  (docs /docs, health /readyz)"

@@ -34,6 +34,9 @@ class EmbeddedPostgres:
         """Admin URL (database `postgres`), asyncpg dialect."""
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
+    def __post_init__(self) -> None:
+        self.data_dir = self.data_dir.resolve()  # the server's working directory is not ours
+
     def start(self) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         user = self._server_user()

@@ -11,6 +11,9 @@ from keel.http.problems import install_problem_handlers
 from keel.kafka.admin import BrokerProbe
 from keel.runtime import Runtime
 
+# Routers carry the prefix themselves, so each route's path (the metrics label) is the full one.
+API_PREFIX = "/v1"
+
 
 def create_service_app(
     runtime: Runtime,
@@ -36,5 +39,7 @@ def create_service_app(
     app.add_middleware(RequestContextMiddleware, service=runtime.settings.service.name)
     app.include_router(health_router)
     for router in routers:
-        app.include_router(router, prefix="/v1")
+        if not router.prefix.startswith(API_PREFIX):
+            raise ValueError(f"API routers live under {API_PREFIX}: APIRouter(prefix=API_PREFIX)")
+        app.include_router(router)
     return app

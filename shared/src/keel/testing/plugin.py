@@ -64,18 +64,18 @@ def _database_templates(postgres_admin_url: str) -> _Templates:
     return _Templates(postgres_admin_url)
 
 
-MakeDatabase = Callable[[Path], Awaitable[str]]
+MakeDatabase = Callable[[Path | None], Awaitable[str]]
 
 
 @pytest.fixture
 async def make_database(
     postgres_admin_url: str, _database_templates: _Templates
 ) -> AsyncIterator[MakeDatabase]:
-    """`await make_database(migrations_dir)` -> the URL of a fresh, migrated database."""
+    """`await make_database(migrations_dir)` -> the URL of a fresh database, migrated (or empty)."""
     created: list[str] = []
 
-    async def make(migrations: Path) -> str:
-        template = await _database_templates.name_for(migrations)
+    async def make(migrations: Path | None) -> str:
+        template = await _database_templates.name_for(migrations) if migrations else None
         name = f"t_{secrets.token_hex(6)}"
         created.append(name)
         return await create_database(postgres_admin_url, name, template=template)

@@ -18,7 +18,7 @@ T = TypeVar("T")
 async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its lifespan run, spoken to in-process over ASGI."""
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
 

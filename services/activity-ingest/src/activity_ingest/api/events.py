@@ -4,13 +4,14 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 from keel.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from keel.events.envelope import BATCH_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE
+from keel.http.app import API_PREFIX
 from keel.http.dependencies import ClockDep, SessionDep
 
 from activity_ingest import service
 from activity_ingest.dependencies import IngestSettingsDep, ProducerDep
 from activity_ingest.schemas import IngestReport
 
-router = APIRouter(tags=["events"])
+router = APIRouter(prefix=API_PREFIX, tags=["events"])
 
 SINGLE_TYPES = {STRUCTURED_CONTENT_TYPE, "application/json"}
 

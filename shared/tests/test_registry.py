@@ -1,0 +1,86 @@
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from keel.events.catalogue import EVENTS, ActivityPerformedV1
+from keel.events.envelope import CloudEvent
+from keel.events.registry import EventRejected
+from pydantic import ValidationError
+
+
+def _envelope(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": "evt-1",
+        "source": "product/blog",
+        "type": "activity.performed",
+        "time": "2025-03-14T09:30:00Z",
+        "data": {
+            "user_id": "u-1",
+            "user_email": "ana@agency.example",
+            "client_id": "c-1",
+            "tool": "blog",
+            "action": "blog.post_published",
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+def test_a_valid_envelope_parses_into_its_typed_payload() -> None:
+    event = EVENTS.parse(CloudEvent.model_validate(_envelope()))
+    assert isinstance(event.payload, ActivityPerformedV1)
+    assert event.key == "c-1"
+    assert event.topic == "activity.events.v1"
+    assert event.time == datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+
+
+def test_an_unknown_type_is_rejected_naming_the_type_field() -> None:
+    with pytest.raises(EventRejected) as rejected:
+        EVENTS.parse(CloudEvent.model_validate(_envelope(type="activity.exploded")))
+    assert rejected.value.reason == "unknown_type"
+    assert [e.field for e in rejected.value.errors] == ["type"]
+
+
+def test_a_payload_violation_names_the_field_inside_data() -> None:
+    body = _envelope()
+    body["data"] = {**body["data"], "user_email": "not-an-email"}
+    del body["data"]["client_id"]
+    with pytest.raises(EventRejected) as rejected:
+        EVENTS.parse(CloudEvent.model_validate(body))
+    assert rejected.value.reason == "schema_violation"
+    assert {e.field for e in rejected.value.errors} == {"data.user_email", "data.client_id"}
+
+
+def test_an_unknown_dataschema_version_is_rejected() -> None:
+    with pytest.raises(EventRejected) as rejected:
+        EVENTS.parse(CloudEvent.model_validate(_envelope(dataschema="urn:x:activity.performed:v9")))
+    assert rejected.value.reason == "unknown_version"
+
+
+def test_the_registered_dataschema_selects_the_version() -> None:
+    spec = EVENTS.resolve(CloudEvent.model_validate(_envelope()))
+    assert spec.dataschema == "urn:partner-credit:event:activity.performed:v1"
+    explicit = _envelope(dataschema=spec.dataschema)
+    assert EVENTS.parse(CloudEvent.model_validate(explicit)).spec is spec
+
+
+def test_envelope_requires_an_offset_on_time() -> None:
+    with pytest.raises(ValidationError) as error:
+        CloudEvent.model_validate(_envelope(time="2025-03-14T09:30:00"))
+    assert error.value.errors()[0]["loc"] == ("time",)
+
+
+def test_encode_then_decode_gives_the_same_event() -> None:
+    example = next(iter(EVENTS)).example
+    envelope = EVENTS.envelope(
+        example, id="e-9", source="test", time=datetime(2025, 1, 2, tzinfo=UTC)
+    )
+    decoded = EVENTS.parse(CloudEvent.from_json(envelope.to_json()))
+    assert decoded.payload == example
+    assert decoded.envelope == envelope
+
+
+def test_extension_attributes_are_kept() -> None:
+    envelope = CloudEvent.model_validate(_envelope(partnerregion="emea"))
+    assert CloudEvent.from_json(envelope.to_json()).model_extra == {"partnerregion": "emea"}
