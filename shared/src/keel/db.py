@@ -8,9 +8,13 @@ metadata, and the same constraint naming convention so integrity errors map by n
 from asyncpg.exceptions import IntegrityConstraintViolationError
 from sqlalchemy import MetaData
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import registry
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel.settings import PostgresSettings
 

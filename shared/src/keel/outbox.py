@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel import context
 from keel.clock import Clock
@@ -74,7 +74,7 @@ class OutboxRelay:
         """Publish one batch; returns how many messages left."""
         async with self.sessions() as session:
             rows = (
-                await session.exec(
+                await session.scalars(
                     select(OutboxMessage)
                     .order_by(col(OutboxMessage.id))
                     .limit(self.batch_size)

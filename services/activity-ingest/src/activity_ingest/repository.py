@@ -3,8 +3,8 @@ from typing import Any
 
 from keel.events.registry import Event
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activity_ingest.tables import IngestedEvent
 

@@ -7,7 +7,7 @@ from typing import Any
 from keel.events.catalogue import EVENTS
 from keel.events.registry import Event
 from keel.outbox import enqueue
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from activity_ingest import repository
 from activity_ingest.config import IngestSettings

@@ -2,7 +2,13 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request, status
-from keel.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from keel.errors import (
+    BadRequest,
+    FieldError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from keel.events.envelope import BATCH_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import ClockDep, SessionDep
@@ -46,7 +52,8 @@ async def submit_events(
 
     Each event gets a result, in order: `accepted`, `duplicate` (same `source` and `id` seen
     before; not published again) or `rejected` with the fields at fault. In a batch, valid events
-    are accepted even when others are rejected.
+    are accepted even when others are rejected. A single event that is rejected answers 422
+    (problem details naming each field) instead of 202.
     """
     body = await _read_limited(request, settings.max_body_bytes)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -60,7 +67,16 @@ async def submit_events(
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BadRequest(f"the body is not valid JSON: {error}") from error
     items = _items(parsed, content_type, settings.max_batch_events)
-    return await service.ingest(session, items, now=clock.now(), settings=settings)
+    report = await service.ingest(session, items, now=clock.now(), settings=settings)
+    if not isinstance(parsed, list) and report.rejected:
+        # A lone event that is refused is the request's failure: a 422 any HTTP client notices.
+        [result] = report.results
+        raise ValidationFailed(
+            "the event was rejected",
+            errors=[FieldError(e.field, e.reason) for e in result.errors],
+            extensions={"results": [result.model_dump()]},
+        )
+    return report
 
 
 def _items(parsed: Any, content_type: str, max_batch: int) -> list[Any]:

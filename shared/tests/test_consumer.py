@@ -1,0 +1,226 @@
+"""The consumer loop against real PostgreSQL and Kafka: once per event id, DLQ, retry, resume."""
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from keel.errors import PoisonMessage
+from keel.events import topics
+from keel.events.catalogue import EVENTS, ActivityPerformedV1
+from keel.events.registry import Event
+from keel.kafka.consumer import ConsumerLoop, Subscription
+from keel.kafka.publisher import Message, Publisher
+from keel.runtime import Runtime
+from keel.settings import Settings
+from keel.testing.running import eventually
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+Handler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
+
+
+def activity(event_id: str, user_id: str = "u-1") -> Message:
+    payload = ActivityPerformedV1(
+        user_id=user_id,
+        user_email=f"{user_id}@agency.example",
+        client_id="c-1",
+        tool="blog",
+        action="blog.post_published",
+    )
+    envelope = EVENTS.envelope(
+        payload, id=event_id, source="test", time=datetime(2025, 3, 1, tzinfo=UTC)
+    )
+    return Message(topics.ACTIVITY.name, "c-1", envelope.to_json())
+
+
+class Harness:
+    """A consumer over the activity topic whose handler writes a row per application."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runtime = Runtime.create(settings)
+        self.publisher = Publisher(settings.kafka)
+        self.calls: Counter[str] = Counter()
+        self.fail: Callable[[Event[Any], int], None] = lambda event, attempt: None
+
+    async def handler(self, session: AsyncSession, event: Event[Any]) -> None:
+        self.calls[event.envelope.id] += 1
+        self.fail(event, self.calls[event.envelope.id])
+        await session.execute(
+            text("INSERT INTO seen (event_id) VALUES (:id)"), {"id": event.envelope.id}
+        )
+
+    def loop(self) -> ConsumerLoop:
+        subscription = Subscription(
+            name="test-consumer",
+            topics=[topics.ACTIVITY.name],
+            handlers={"activity.performed": self.handler},
+            registry=EVENTS,
+        )
+        return ConsumerLoop(
+            subscription,
+            self.settings.kafka,
+            self.runtime.sessions,
+            self.publisher,
+            max_backoff_s=0.2,
+        )
+
+    async def rows(self, sql: str) -> list[Any]:
+        async with self.runtime.engine.connect() as connection:
+            return list((await connection.execute(text(sql))).all())
+
+    async def seen(self) -> list[str]:
+        return [row[0] for row in await self.rows("SELECT event_id FROM seen ORDER BY 1")]
+
+
+@pytest.fixture
+async def harness(settings: Settings) -> AsyncIterator[Harness]:
+    harness = Harness(settings)
+    async with harness.runtime.engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE seen (event_id text NOT NULL)"))
+    await harness.publisher.start()
+    yield harness
+    await harness.publisher.stop()
+    await harness.runtime.close()
+
+
+async def run_until(harness: Harness, done: Callable[[], Awaitable[Any]]) -> None:
+    stopping = asyncio.Event()
+    task = asyncio.create_task(harness.loop().run(stopping))
+    try:
+        await eventually(done)
+    finally:
+        stopping.set()
+        await asyncio.wait_for(task, 15)
+
+
+async def dead_letters(settings: Settings, count: int) -> list[dict[str, str]]:
+    consumer = AIOKafkaConsumer(
+        settings.kafka.topic(f"{topics.ACTIVITY.name}.dlq"),
+        bootstrap_servers=settings.kafka.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[dict[str, str]] = []
+    try:
+        async with asyncio.timeout(15):
+            while len(found) < count:
+                record = await consumer.getone()
+                found.append({k: v.decode() for k, v in record.headers})
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_an_event_delivered_twice_is_applied_once(harness: Harness) -> None:
+    await harness.publisher.publish([activity("e-1"), activity("e-1"), activity("e-2")])
+
+    async def both_applied() -> bool:
+        return len(await harness.rows("SELECT 1 FROM applied_event")) == 2
+
+    await run_until(harness, both_applied)
+    await asyncio.sleep(0.3)  # room for a wrong third application to show
+
+    assert await harness.seen() == ["e-1", "e-2"]
+    assert harness.calls == {"e-1": 1, "e-2": 1}
+
+
+async def test_messages_that_cannot_be_applied_go_to_the_dlq_with_a_reason(
+    harness: Harness,
+) -> None:
+    unknown = activity("e-x").value.replace(b"activity.performed", b"activity.unknown")
+    await harness.publisher.publish(
+        [
+            Message(topics.ACTIVITY.name, "c-1", b"this is not json"),
+            Message(topics.ACTIVITY.name, "c-1", unknown),
+            activity("e-good"),
+        ]
+    )
+
+    async def good_applied() -> list[str]:
+        return await harness.seen()
+
+    await run_until(harness, good_applied)
+    letters = await dead_letters(harness.settings, 2)
+
+    assert sorted(letter["dlq-reason"] for letter in letters) == [
+        "not_a_cloudevent",
+        "unknown_type",
+    ]
+    assert all(letter["dlq-consumer"] == "test-consumer" for letter in letters)
+    assert await harness.seen() == ["e-good"]
+
+
+async def test_a_poison_event_is_dead_lettered_alone_and_its_batch_still_applies(
+    harness: Harness,
+) -> None:
+    def refuse_mallory(event: Event[Any], attempt: int) -> None:
+        if event.payload.user_id == "mallory":
+            raise PoisonMessage("unknown_currency", "currency XXX has no rate table")
+
+    harness.fail = refuse_mallory
+    await harness.publisher.publish(
+        [activity("e-1"), activity("e-2", user_id="mallory"), activity("e-3")]
+    )
+
+    async def others_applied() -> bool:
+        return len(await harness.seen()) == 2
+
+    await run_until(harness, others_applied)
+    [letter] = await dead_letters(harness.settings, 1)
+
+    assert letter["dlq-reason"] == "unknown_currency"
+    assert letter["dlq-detail"] == "currency XXX has no rate table"
+    assert await harness.seen() == ["e-1", "e-3"]
+    applied = await harness.rows("SELECT event_id FROM applied_event ORDER BY 1")
+    assert [row[0] for row in applied] == ["e-1", "e-3"]
+
+
+async def test_a_transient_failure_rolls_back_the_batch_and_retries_it(harness: Harness) -> None:
+    def database_away_once(event: Event[Any], attempt: int) -> None:
+        if event.envelope.id == "e-2" and attempt == 1:
+            raise ConnectionError("database went away")
+
+    harness.fail = database_away_once
+    await harness.publisher.publish([activity("e-1"), activity("e-2"), activity("e-3")])
+
+    async def all_applied() -> bool:
+        return len(await harness.seen()) == 3
+
+    await run_until(harness, all_applied)
+
+    assert await harness.seen() == ["e-1", "e-2", "e-3"]
+    assert harness.calls["e-2"] == 2
+    # e-1 was in the rolled-back batch too: it was applied again, and still counted once.
+    assert len(await harness.rows("SELECT 1 FROM applied_event")) == 3
+
+
+async def test_a_restarted_consumer_resumes_after_the_committed_offset(harness: Harness) -> None:
+    await harness.publisher.publish([activity("e-1"), activity("e-2")])
+
+    async def two_applied() -> bool:
+        return len(await harness.seen()) == 2
+
+    await run_until(harness, two_applied)
+    await harness.publisher.publish([activity("e-3")])
+
+    async def three_applied() -> bool:
+        return len(await harness.seen()) == 3
+
+    await run_until(harness, three_applied)
+
+    assert harness.calls == {"e-1": 1, "e-2": 1, "e-3": 1}
+
+
+async def test_the_loop_stops_promptly_when_asked(harness: Harness) -> None:
+    stopping = asyncio.Event()
+    task = asyncio.create_task(harness.loop().run(stopping))
+    await asyncio.sleep(1.5)
+    stopping.set()
+    await asyncio.wait_for(task, 10)
+    assert task.exception() is None

@@ -1,0 +1,93 @@
+"""End to end on real servers: an event POSTed to activity-ingest goes through Kafka and is
+applied by the credit-ledger worker, exactly once even when posted twice."""
+
+from datetime import timedelta
+
+from activity_ingest.config import IngestServiceSettings, IngestSettings
+from activity_ingest.main import create_app as create_ingest_app
+from activity_ingest.migrate import MIGRATIONS as INGEST_MIGRATIONS
+from activity_ingest.worker import build_worker as build_ingest_worker
+from credit_ledger.config import SERVICE_NAME as LEDGER
+from credit_ledger.migrate import MIGRATIONS as LEDGER_MIGRATIONS
+from credit_ledger.worker import build_worker as build_ledger_worker
+from keel.auth import Scope
+from keel.clock import SystemClock
+from keel.runtime import Runtime
+from keel.settings import AuthSettings, KafkaSettings, Settings
+from keel.testing.plugin import MakeDatabase, MakeToken, service_settings
+from keel.testing.running import app_client, eventually, running
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+
+async def test_a_posted_event_is_applied_by_the_ledger_exactly_once(
+    make_database: MakeDatabase,
+    kafka_settings: KafkaSettings,
+    auth_settings: AuthSettings,
+    make_token: MakeToken,
+) -> None:
+    ingest_settings = service_settings(
+        IngestServiceSettings,
+        "activity-ingest",
+        database_url=await make_database(INGEST_MIGRATIONS),
+        kafka=kafka_settings,
+        auth=auth_settings,
+        ingest=IngestSettings(),
+    )
+    ledger_url = await make_database(LEDGER_MIGRATIONS)
+    ledger_settings = service_settings(
+        Settings, LEDGER, database_url=ledger_url, kafka=kafka_settings, auth=auth_settings
+    )
+    now = SystemClock().now()
+    event = {
+        "specversion": "1.0",
+        "id": "smoke-1",
+        "source": "product/landing-pages",
+        "type": "activity.performed",
+        "time": (now - timedelta(minutes=1)).isoformat(),
+        "data": {
+            "user_id": "u-7",
+            "user_email": "li@agency.example",
+            "client_id": "c-42",
+            "tool": "landing_page",
+            "action": "landing_page.edited",
+        },
+    }
+    headers = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
+    ledger_db = create_async_engine(ledger_url)
+
+    async def applied() -> list[tuple[str, str, str]]:
+        async with ledger_db.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT consumer, source, event_id FROM applied_event")
+            )
+            return [tuple(row) for row in rows]
+
+    try:
+        async with (
+            app_client(create_ingest_app(ingest_settings)) as ingest,
+            running(build_ingest_worker(Runtime.create(ingest_settings))),
+            running(build_ledger_worker(Runtime.create(ledger_settings))),
+        ):
+            first = await ingest.post("/v1/events", json=event, headers=headers)
+            second = await ingest.post("/v1/events", json=event, headers=headers)
+            assert first.status_code == second.status_code == 202
+            assert first.json()["results"][0]["status"] == "accepted"
+            assert second.json()["results"][0]["status"] == "duplicate"
+
+            rows = await eventually(applied)
+            # A follow-up event proves the ledger has read past both posts before we count.
+            await ingest.post("/v1/events", json={**event, "id": "smoke-2"}, headers=headers)
+
+            async def both() -> bool:
+                return len(await applied()) == 2
+
+            await eventually(both)
+            rows = await applied()
+    finally:
+        await ledger_db.dispose()
+
+    assert sorted(rows) == [
+        (LEDGER, "product/landing-pages", "smoke-1"),
+        (LEDGER, "product/landing-pages", "smoke-2"),
+    ]
