@@ -1,0 +1,83 @@
+"""The real commands, as ops run them: an api and a worker process start, serve, and stop
+cleanly on SIGTERM."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from credit_ledger.migrate import MIGRATIONS
+from keel.embedded.ports import free_port
+from keel.settings import AuthSettings, KafkaSettings
+from keel.testing.plugin import MakeDatabase
+from keel.testing.running import eventually
+
+BIN = Path(sys.executable).parent
+
+
+def environment(
+    database_url: str, kafka: KafkaSettings, auth: AuthSettings, port: int
+) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "KAFKA_ENABLE_IDEMPOTENCE": str(kafka.enable_idempotence).lower(),
+        "KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
+        "KAFKA_SESSION_TIMEOUT_MS": "2000",
+        "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+        "AUTH_JWT_SECRET": auth.jwt_secret.get_secret_value(),
+        "SERVICE_ENVIRONMENT": "test",
+        "SERVICE_PORT": str(port),
+    }
+
+
+async def stop(process: subprocess.Popen[bytes]) -> tuple[int, str]:
+    process.send_signal(signal.SIGTERM)
+    returncode = await asyncio.to_thread(process.wait, 30)
+    output = process.stdout.read().decode() if process.stdout else ""
+    return returncode, output
+
+
+async def test_the_api_process_becomes_ready_and_stops_cleanly_on_sigterm(
+    make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
+) -> None:
+    port = free_port()
+    env = environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, port)
+    process = subprocess.Popen(
+        [BIN / "credit-ledger-api"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+
+            async def ready() -> bool:
+                try:
+                    return (await client.get("/readyz")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await eventually(ready, timeout_s=30)
+    finally:
+        returncode, output = await stop(process)
+    # uvicorn shuts down gracefully, then re-raises the signal so the exit says what ended it.
+    assert returncode in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output
+    assert '"service": "credit-ledger"' in output
+
+
+async def test_the_worker_process_stops_cleanly_on_sigterm(
+    make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
+) -> None:
+    env = environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, free_port())
+    process = subprocess.Popen(
+        [BIN / "credit-ledger-worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    await asyncio.sleep(5)  # imports, broker connection, group join
+    assert process.poll() is None, "the worker died on its own"
+    returncode, output = await stop(process)
+    assert returncode == 0, output
+    assert "worker credit-ledger stopped cleanly" in output
