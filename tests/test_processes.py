@@ -4,12 +4,10 @@ cleanly on SIGTERM."""
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import httpx
-
 from credit_ledger.migrate import MIGRATIONS
 from keel.embedded.ports import free_port
 from keel.settings import AuthSettings, KafkaSettings
@@ -36,11 +34,17 @@ def environment(
     }
 
 
-async def stop(process: subprocess.Popen[bytes]) -> tuple[int, str]:
+async def start(command: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        BIN / command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+
+
+async def stop(process: asyncio.subprocess.Process) -> tuple[int, str]:
     process.send_signal(signal.SIGTERM)
-    returncode = await asyncio.to_thread(process.wait, 30)
-    output = process.stdout.read().decode() if process.stdout else ""
-    return returncode, output
+    output, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
 
 
 async def test_the_api_process_becomes_ready_and_stops_cleanly_on_sigterm(
@@ -48,9 +52,7 @@ async def test_the_api_process_becomes_ready_and_stops_cleanly_on_sigterm(
 ) -> None:
     port = free_port()
     env = environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, port)
-    process = subprocess.Popen(
-        [BIN / "credit-ledger-api"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    process = await start("credit-ledger-api", env)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
 
@@ -73,11 +75,9 @@ async def test_the_worker_process_stops_cleanly_on_sigterm(
     make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
 ) -> None:
     env = environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, free_port())
-    process = subprocess.Popen(
-        [BIN / "credit-ledger-worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    process = await start("credit-ledger-worker", env)
     await asyncio.sleep(5)  # imports, broker connection, group join
-    assert process.poll() is None, "the worker died on its own"
+    assert process.returncode is None, "the worker died on its own"
     returncode, output = await stop(process)
     assert returncode == 0, output
     assert "worker credit-ledger stopped cleanly" in output

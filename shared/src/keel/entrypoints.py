@@ -1,15 +1,16 @@
-"""The three commands of every service image: api, worker, migrate."""
+"""The long-running commands of every service image: api and worker.
+
+The third, migrate, lives in keel.migrations so these two never import Alembic.
+"""
 
 import asyncio
 from collections.abc import Callable
-from pathlib import Path
 
 import uvicorn
 
 from keel.logs import configure_logging
-from keel.migrations import upgrade
 from keel.runtime import Runtime
-from keel.settings import PostgresSettings, Settings
+from keel.settings import Settings
 from keel.stopping import run_until_signalled
 from keel.worker import Worker
 
@@ -36,9 +37,3 @@ def serve_worker(build: Callable[[Runtime], Worker], settings: Settings) -> None
         await build(Runtime.create(settings)).run(stopping)
 
     run_until_signalled(main)
-
-
-def migrate(migrations_dir: Path) -> None:
-    """Upgrade the database named by DATABASE_URL to the newest revision."""
-    configure_logging("migrate")
-    upgrade(migrations_dir, PostgresSettings().url.get_secret_value())

@@ -14,6 +14,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from keel import tables
+from keel.logs import configure_logging
+from keel.settings import PostgresSettings
 
 URL_ATTRIBUTE = "database_url"
 
@@ -60,6 +62,12 @@ def alembic_config(migrations_dir: Path, url: str) -> Config:
 def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
     """Blocking (Alembic runs its own event loop): call it from a thread inside async code."""
     command.upgrade(alembic_config(migrations_dir, url), revision)
+
+
+def migrate_command(migrations_dir: Path) -> None:
+    """The `<service>-migrate` command: upgrade the database named by DATABASE_URL to head."""
+    configure_logging("migrate")
+    upgrade(migrations_dir, PostgresSettings().url.get_secret_value())
 
 
 def create_messaging_tables_v1() -> None:

@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from keel.entrypoints import migrate
+from keel.migrations import migrate_command
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def run() -> None:
-    migrate(MIGRATIONS)
+    migrate_command(MIGRATIONS)
