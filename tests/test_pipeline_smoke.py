@@ -16,6 +16,7 @@ from keel.runtime import Runtime
 from keel.settings import AuthSettings, KafkaSettings, Settings
 from keel.testing.plugin import MakeDatabase, MakeToken, service_settings
 from keel.testing.running import app_client, eventually, running
+from keel.testing.samples import activity_event
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -39,20 +40,16 @@ async def test_a_posted_event_is_applied_by_the_ledger_exactly_once(
         Settings, LEDGER, database_url=ledger_url, kafka=kafka_settings, auth=auth_settings
     )
     now = SystemClock().now()
-    event = {
-        "specversion": "1.0",
-        "id": "smoke-1",
-        "source": "product/landing-pages",
-        "type": "activity.performed",
-        "time": (now - timedelta(minutes=1)).isoformat(),
-        "data": {
-            "user_id": "u-7",
-            "user_email": "li@agency.example",
-            "client_id": "c-42",
-            "tool": "landing_page",
-            "action": "landing_page.edited",
-        },
-    }
+    event = activity_event(
+        "smoke-1",
+        now - timedelta(minutes=1),
+        source="product/landing-pages",
+        user_id="u-7",
+        user_email="li@agency.example",
+        client_id="c-42",
+        tool="landing_page",
+        action="landing_page.edited",
+    )
     headers = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
     ledger_db = create_async_engine(ledger_url)
 

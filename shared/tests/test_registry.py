@@ -5,26 +5,12 @@ import pytest
 from keel.events.catalogue import EVENTS, ActivityPerformedV1
 from keel.events.envelope import CloudEvent
 from keel.events.registry import EventRejected
+from keel.testing.samples import activity_event
 from pydantic import ValidationError
 
 
 def _envelope(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "specversion": "1.0",
-        "id": "evt-1",
-        "source": "product/blog",
-        "type": "activity.performed",
-        "time": "2025-03-14T09:30:00Z",
-        "data": {
-            "user_id": "u-1",
-            "user_email": "ana@agency.example",
-            "client_id": "c-1",
-            "tool": "blog",
-            "action": "blog.post_published",
-        },
-    }
-    body.update(overrides)
-    return body
+    return activity_event("evt-1", "2025-03-14T09:30:00Z") | overrides
 
 
 def test_a_valid_envelope_parses_into_its_typed_payload() -> None:
@@ -43,9 +29,9 @@ def test_an_unknown_type_is_rejected_naming_the_type_field() -> None:
 
 
 def test_a_payload_violation_names_the_field_inside_data() -> None:
-    body = _envelope()
-    body["data"] = {**body["data"], "user_email": "not-an-email"}
-    del body["data"]["client_id"]
+    body = activity_event(
+        "evt-1", "2025-03-14T09:30:00Z", user_email="not-an-email", client_id=None
+    )
     with pytest.raises(EventRejected) as rejected:
         EVENTS.parse(CloudEvent.model_validate(body))
     assert rejected.value.reason == "schema_violation"

@@ -9,6 +9,7 @@ from activity_ingest.config import IngestServiceSettings
 from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.testing.plugin import MakeToken
+from keel.testing.samples import activity_event
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -17,21 +18,7 @@ SINGLE = "application/cloudevents+json"
 
 
 def activity(event_id: str, clock: FixedClock, **data: Any) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": event_id,
-        "source": "product/blog",
-        "type": "activity.performed",
-        "time": (clock.now() - timedelta(minutes=1)).isoformat(),
-        "data": {
-            "user_id": "u-1",
-            "user_email": "ana@agency.example",
-            "client_id": "c-1",
-            "tool": "blog",
-            "action": "blog.post_published",
-            **data,
-        },
-    }
+    return activity_event(event_id, clock.now() - timedelta(minutes=1), **data)
 
 
 @pytest.fixture
