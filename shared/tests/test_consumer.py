@@ -10,7 +10,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from keel.errors import PoisonMessage
 from keel.events import topics
-from keel.events.catalogue import EVENTS, ActivityPerformedV1
+from keel.events.catalogue import EVENTS
+from keel.events.payloads.activity import ActivityPerformedV1
 from keel.events.registry import Event
 from keel.kafka.consumer import ConsumerLoop, Subscription
 from keel.kafka.publisher import Message, Publisher

@@ -2,8 +2,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from keel.events.catalogue import EVENTS, ActivityPerformedV1
+from keel.events.catalogue import EVENTS
 from keel.events.envelope import CloudEvent
+from keel.events.payloads.activity import ActivityPerformedV1
 from keel.events.registry import EventRejected
 from keel.testing.samples import activity_event
 from pydantic import ValidationError

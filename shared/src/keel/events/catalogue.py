@@ -1,35 +1,36 @@
-"""The event catalogue: every type the system speaks, with its payload model, topic and key."""
+"""The event catalogue: every type the system speaks, with its payload model, topic, key and an
+example. `GET /v1/event-types` is generated from here, so there is one source of truth."""
 
-from datetime import UTC, datetime
-from typing import Annotated
-
-from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
+from decimal import Decimal
 
 from keel.events import topics
+from keel.events.payloads.account import (
+    ClientAppsUsedV1,
+    ClientSubscriptionChangedV1,
+    ClientUserV1,
+    ClientV1,
+    PartnerCertificationChangedV1,
+    PartnerEmployeeDomainChangedV1,
+    PartnerRegisteredV1,
+    PartnerType,
+    PartnerUserAddedV1,
+    PartnerUserChangedV1,
+)
+from keel.events.payloads.activity import ActivityPerformedV1
+from keel.events.payloads.deal import DealClosedV1, DealKind, DealType
 from keel.events.registry import EventRegistry, EventType
 
-Identifier = Annotated[
-    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")
-]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+ACCOUNT = topics.ACCOUNT.name
 
-
-class Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ActivityPerformedV1(Payload):
-    """A partner user did something in a client account; whether it qualifies is M3, downstream."""
-
-    user_id: Identifier
-    user_email: EmailStr
-    client_id: Identifier
-    tool: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-    action: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")]
-    asset_id: Identifier | None = None
-
-
-EXAMPLE_TIME = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+_client = ClientV1(
+    client_id="c-2001",
+    name="Bäckerei Schmidt GmbH",
+    website_domain="baeckerei-schmidt.de",
+    country="DE",
+    currency="EUR",
+)
+_partner_user = PartnerUserChangedV1(partner_id="p-501", user_id="u-1001")
+_membership = ClientUserV1(client_id="c-2001", user_id="u-1001")
 
 EVENTS = EventRegistry(
     [
@@ -46,6 +47,124 @@ EVENTS = EventRegistry(
                 tool="blog",
                 action="blog.post_published",
                 asset_id="post-77",
+            ),
+        ),
+        EventType(
+            name="partner.registered",
+            version=1,
+            payload=PartnerRegisteredV1,
+            topic=ACCOUNT,
+            key=lambda p: p.partner_id,
+            example=PartnerRegisteredV1(
+                partner_id="p-501",
+                name="Agency Example Ltd",
+                partner_type=PartnerType.SOLUTIONS,
+                employee_email_domain="agency.example",
+                country="GB",
+            ),
+        ),
+        EventType(
+            name="partner.employee_domain_changed",
+            version=1,
+            payload=PartnerEmployeeDomainChangedV1,
+            topic=ACCOUNT,
+            key=lambda p: p.partner_id,
+            example=PartnerEmployeeDomainChangedV1(
+                partner_id="p-501", employee_email_domain="agency-group.example"
+            ),
+        ),
+        EventType(
+            name="partner.certification_changed",
+            version=1,
+            payload=PartnerCertificationChangedV1,
+            topic=ACCOUNT,
+            key=lambda p: p.partner_id,
+            example=PartnerCertificationChangedV1(partner_id="p-501", certified=True),
+        ),
+        EventType(
+            name="partner_user.added",
+            version=1,
+            payload=PartnerUserAddedV1,
+            topic=ACCOUNT,
+            key=lambda p: p.partner_id,
+            example=PartnerUserAddedV1(
+                partner_id="p-501",
+                user_id="u-1001",
+                email="ana@agency.example",
+                partner_employee=True,
+            ),
+        ),
+        *(
+            EventType(
+                name=f"partner_user.{change}",
+                version=1,
+                payload=PartnerUserChangedV1,
+                topic=ACCOUNT,
+                key=lambda p: p.partner_id,
+                example=_partner_user,
+            )
+            for change in ("deactivated", "reactivated", "removed")
+        ),
+        *(
+            EventType(
+                name=f"client.{change}",
+                version=1,
+                payload=ClientV1,
+                topic=ACCOUNT,
+                key=lambda p: p.client_id,
+                example=_client,
+            )
+            for change in ("created", "updated")
+        ),
+        EventType(
+            name="client.subscription_changed",
+            version=1,
+            payload=ClientSubscriptionChangedV1,
+            topic=ACCOUNT,
+            key=lambda p: p.client_id,
+            example=ClientSubscriptionChangedV1(
+                client_id="c-2001",
+                mrr=Decimal("1250.00"),
+                currency="EUR",
+                products=["marketing_hub_pro", "sales_hub_starter"],
+            ),
+        ),
+        *(
+            EventType(
+                name=f"client.user_{change}",
+                version=1,
+                payload=ClientUserV1,
+                topic=ACCOUNT,
+                key=lambda p: p.client_id,
+                example=_membership,
+            )
+            for change in ("added", "removed")
+        ),
+        EventType(
+            name="client.apps_used",
+            version=1,
+            payload=ClientAppsUsedV1,
+            topic=ACCOUNT,
+            key=lambda p: p.client_id,
+            example=ClientAppsUsedV1(client_id="c-2001", apps=["crm", "email", "workflows"]),
+        ),
+        EventType(
+            name="deal.closed",
+            version=1,
+            payload=DealClosedV1,
+            topic=topics.DEAL.name,
+            key=lambda p: p.partner_id,
+            example=DealClosedV1(
+                deal_id="d-9001",
+                partner_id="p-501",
+                client_id="c-2001",
+                client_domain="baeckerei-schmidt.de",
+                client_country="DE",
+                currency="EUR",
+                deal_type=DealType.SOURCED,
+                product_line="marketing_hub",
+                kind=DealKind.NEW,
+                mrr_delta=Decimal("800.00"),
             ),
         ),
     ]

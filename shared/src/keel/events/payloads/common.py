@@ -1,0 +1,58 @@
+"""Field types shared by payloads: identifiers, ISO codes, domains, money."""
+
+from decimal import Decimal
+from typing import Annotated
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from keel.money import Amount
+
+COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
+CURRENCY_CODES = frozenset(currency.alpha_3 for currency in pycountry.currencies)
+
+
+def _country(code: str) -> str:
+    if code not in COUNTRY_CODES:
+        raise ValueError(f"{code!r} is not an ISO-3166 alpha-2 country code")
+    return code
+
+
+def _currency(code: str) -> str:
+    if code not in CURRENCY_CODES:
+        raise ValueError(f"{code!r} is not an ISO-4217 currency code")
+    return code
+
+
+Identifier = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$"),
+]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Country = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{2}$"),
+    AfterValidator(_country),
+    Field(description="ISO-3166 alpha-2 country code, upper case", examples=["DE"]),
+]
+Currency = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    AfterValidator(_currency),
+    Field(description="ISO-4217 currency code, upper case", examples=["EUR"]),
+]
+Domain = Annotated[
+    str,
+    StringConstraints(
+        max_length=253,
+        to_lower=True,
+        pattern=r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$",
+    ),
+    Field(description="A DNS name such as agency.example (no scheme, no path)"),
+]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+NonNegativeAmount = Annotated[Amount, Field(ge=Decimal(0))]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)

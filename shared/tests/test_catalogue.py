@@ -1,0 +1,103 @@
+"""The event catalogue: every type's example is valid, and the field rules of ingestion hold."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from keel.events.catalogue import EVENTS
+from keel.events.envelope import CloudEvent
+from keel.events.registry import EventRejected
+
+TYPES = sorted(spec.name for spec in EVENTS)
+
+
+def test_the_catalogue_has_every_upstream_type() -> None:
+    assert TYPES == sorted(
+        [
+            "activity.performed",
+            "partner.registered",
+            "partner.employee_domain_changed",
+            "partner.certification_changed",
+            "partner_user.added",
+            "partner_user.deactivated",
+            "partner_user.reactivated",
+            "partner_user.removed",
+            "client.created",
+            "client.updated",
+            "client.subscription_changed",
+            "client.user_added",
+            "client.user_removed",
+            "client.apps_used",
+            "deal.closed",
+        ]
+    )
+
+
+@pytest.mark.parametrize("spec", list(EVENTS), ids=lambda spec: spec.name)
+def test_each_example_round_trips_through_an_envelope(spec: Any) -> None:
+    envelope = EVENTS.envelope(
+        spec.example, id="x", source="s", time=datetime(2025, 1, 1, tzinfo=UTC)
+    )
+    # Types sharing one payload model (client.created/updated) resolve by the envelope's type.
+    envelope = envelope.model_copy(update={"type": spec.name, "dataschema": spec.dataschema})
+    event = EVENTS.parse(CloudEvent.from_json(envelope.to_json()))
+    assert event.payload == spec.example
+    assert event.spec is spec
+    assert spec.json_schema()["type"] == "object"
+
+
+def reject(type_name: str, **changes: Any) -> list[tuple[str, str]]:
+    spec = next(s for s in EVENTS if s.name == type_name)
+    data = spec.example.model_dump(mode="json") | changes
+    envelope = CloudEvent(
+        specversion="1.0",
+        id="x",
+        source="s",
+        type=type_name,
+        time=datetime(2025, 1, 1, tzinfo=UTC),
+        data=data,
+    )
+    with pytest.raises(EventRejected) as rejected:
+        EVENTS.parse(envelope)
+    return [(error.field, error.reason) for error in rejected.value.errors]
+
+
+@pytest.mark.parametrize("currency", ["EURO", "eur", "ABC", ""])
+def test_a_bad_currency_code_is_rejected_naming_the_field(currency: str) -> None:
+    [(field, _)] = reject("client.subscription_changed", currency=currency)
+    assert field == "data.currency"
+
+
+@pytest.mark.parametrize("country", ["XX", "de", "DEU"])
+def test_a_bad_country_code_is_rejected_naming_the_field(country: str) -> None:
+    [(field, _)] = reject("client.created", country=country)
+    assert field == "data.country"
+
+
+def test_a_negative_subscription_mrr_is_rejected() -> None:
+    [(field, reason)] = reject("client.subscription_changed", mrr="-1.00")
+    assert field == "data.mrr"
+    assert "greater than or equal to 0" in reason
+
+
+def test_mrr_is_decimal_not_float() -> None:
+    spec = next(s for s in EVENTS if s.name == "client.subscription_changed")
+    data = spec.example.model_dump(mode="json") | {"mrr": "1234.5678901234"}
+    assert data["mrr"] == "1234.5678901234"
+    payload = spec.payload.model_validate(data)
+    assert str(payload.mrr) == "1234.5678901234"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("kind", "delta"), [("churn", "100"), ("downgrade", "0"), ("new", "-5"), ("upsell", "0")]
+)
+def test_a_deal_delta_must_carry_the_sign_of_its_kind(kind: str, delta: str) -> None:
+    [(field, reason)] = reject("deal.closed", kind=kind, mrr_delta=delta)
+    assert field == "data.mrr_delta"
+    assert "S1" in reason
+
+
+def test_unknown_payload_fields_are_rejected() -> None:
+    [(field, _)] = reject("partner.certification_changed", certifed=True)
+    assert field == "data.certifed"
