@@ -3,18 +3,19 @@
 from pathlib import Path
 
 import pytest
-from activity_ingest import migrate as ingest_migrate
-from activity_ingest import tables as ingest_tables
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from activity_ingest import migrate as ingest_migrate
+from activity_ingest import tables as ingest_tables
 from capacity import migrate as capacity_migrate
 from capacity import tables as capacity_tables
 from credit_ledger import migrate as ledger_migrate
 from credit_ledger import tables as ledger_tables
 from keel import tables as keel_tables
 from keel.testing.plugin import MakeDatabase
-from sqlalchemy import MetaData
-from sqlalchemy.ext.asyncio import create_async_engine
 from tier_engine import migrate as tier_migrate
 from tier_engine import tables as tier_tables
 

@@ -3,6 +3,9 @@ applied by the credit-ledger worker, exactly once even when posted twice."""
 
 from datetime import timedelta
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from activity_ingest.config import IngestServiceSettings, IngestSettings
 from activity_ingest.main import create_app as create_ingest_app
 from activity_ingest.migrate import MIGRATIONS as INGEST_MIGRATIONS
@@ -17,8 +20,6 @@ from keel.settings import AuthSettings, KafkaSettings, Settings
 from keel.testing.plugin import MakeDatabase, MakeToken, service_settings
 from keel.testing.running import app_client, eventually, running
 from keel.testing.samples import activity_event
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 
 async def test_a_posted_event_is_applied_by_the_ledger_exactly_once(

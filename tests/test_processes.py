@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+
 from credit_ledger.migrate import MIGRATIONS
 from keel.embedded.ports import free_port
 from keel.settings import AuthSettings, KafkaSettings

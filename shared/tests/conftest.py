@@ -1,8 +1,9 @@
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from keel import tables
 from keel.settings import AuthSettings, KafkaSettings, Settings
 from keel.testing.plugin import MakeDatabase, service_settings
-from sqlalchemy.ext.asyncio import create_async_engine
 
 
 @pytest.fixture

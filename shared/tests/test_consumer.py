@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from keel.errors import PoisonMessage
 from keel.events import topics
 from keel.events.catalogue import EVENTS
@@ -18,8 +21,6 @@ from keel.kafka.publisher import Message, Publisher
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.running import eventually
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 Handler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
 
@@ -33,7 +34,11 @@ def activity(event_id: str, user_id: str = "u-1") -> Message:
         action="blog.post_published",
     )
     envelope = EVENTS.envelope(
-        payload, id=event_id, source="test", time=datetime(2025, 3, 1, tzinfo=UTC)
+        "activity.performed",
+        payload,
+        id=event_id,
+        source="test",
+        time=datetime(2025, 3, 1, tzinfo=UTC),
     )
     return Message(topics.ACTIVITY.name, "c-1", envelope.to_json())
 

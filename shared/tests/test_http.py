@@ -5,6 +5,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import APIRouter
+from pydantic import BaseModel, Field, SecretStr
+
 from keel.auth import Scope
 from keel.errors import Conflict
 from keel.http.app import API_PREFIX, create_service_app
@@ -13,7 +15,6 @@ from keel.runtime import Runtime
 from keel.settings import PostgresSettings, Settings
 from keel.testing.plugin import MakeToken
 from keel.testing.running import app_client
-from pydantic import BaseModel, Field, SecretStr
 
 router = APIRouter(prefix=API_PREFIX)
 

@@ -2,6 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from keel.clock import FixedClock, today
 from keel.money import Money, display
 

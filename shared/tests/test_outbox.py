@@ -3,23 +3,25 @@
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
 from aiokafka import AIOKafkaConsumer
+from sqlalchemy import func, select
+
 from keel import context
 from keel.clock import SystemClock
 from keel.events import topics
 from keel.events.catalogue import EVENTS
 from keel.kafka.publisher import Publisher
-from keel.outbox import OutboxRelay, enqueue
+from keel.outbox import OutboxRelay, enqueue, event_message
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.tables import OutboxMessage
-from sqlalchemy import func, select
 
 
 def example_event(event_id: str):  # type: ignore[no-untyped-def]
     spec = next(iter(EVENTS))
     envelope = EVENTS.envelope(
-        spec.example, id=event_id, source="test", time=datetime(2025, 1, 1, tzinfo=UTC)
+        spec.name, spec.example, id=event_id, source="test", time=datetime(2025, 1, 1, tzinfo=UTC)
     )
     return EVENTS.parse(envelope)
 
@@ -49,10 +51,10 @@ async def test_committed_messages_are_published_with_their_trace_and_removed(
     trace = context.TraceContext.new()
     with context.bind(trace):
         async with runtime.sessions() as session:
-            enqueue(session, [example_event("e-1")])
+            await enqueue(session, [event_message(example_event("e-1"))])
             await session.commit()
         async with runtime.sessions() as session:
-            enqueue(session, [example_event("e-never")])
+            await enqueue(session, [event_message(example_event("e-never"))])
             await session.rollback()
     publisher = Publisher(settings.kafka)
     await publisher.start()
@@ -69,3 +71,35 @@ async def test_committed_messages_are_published_with_their_trace_and_removed(
     assert b'"id":"e-1"' in value
     assert context.TraceContext.parse(headers["traceparent"].decode()).trace_id == trace.trace_id  # type: ignore[union-attr]
     assert left == 0
+
+
+class CrashAfterSend(Publisher):
+    """A relay process that dies after the broker has the messages, before it deletes the rows."""
+
+    async def publish(self, messages):  # type: ignore[no-untyped-def]
+        await super().publish(messages)
+        raise ConnectionError("process killed after publishing")
+
+
+async def test_a_relay_that_dies_after_publishing_publishes_again_never_less(
+    settings: Settings,
+) -> None:
+    runtime = Runtime.create(settings)
+    async with runtime.sessions() as session:
+        await enqueue(session, [event_message(example_event("e-1"))])
+        await session.commit()
+    crashing, healthy = CrashAfterSend(settings.kafka), Publisher(settings.kafka)
+    await crashing.start()
+    await healthy.start()
+    try:
+        with pytest.raises(ConnectionError):
+            await OutboxRelay(runtime.sessions, crashing, SystemClock()).relay_once()
+        republished = await OutboxRelay(runtime.sessions, healthy, SystemClock()).relay_once()
+        copies = await read_topic(settings, 2)
+    finally:
+        await crashing.stop()
+        await healthy.stop()
+        await runtime.close()
+    assert republished == 1
+    (first, _), (second, _) = copies
+    assert first == second

@@ -1,6 +1,7 @@
 import pytest
-from keel.settings import AuthSettings, KafkaSettings, PostgresSettings, ServiceSettings, Settings
 from pydantic import SecretStr, ValidationError
+
+from keel.settings import AuthSettings, KafkaSettings, PostgresSettings, ServiceSettings, Settings
 
 
 def _settings(environment: str, secret: str) -> Settings:

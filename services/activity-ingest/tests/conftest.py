@@ -2,6 +2,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+
 from activity_ingest.config import SERVICE_NAME, IngestServiceSettings, IngestSettings
 from activity_ingest.main import create_app
 from activity_ingest.migrate import MIGRATIONS

@@ -5,13 +5,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from activity_ingest.config import IngestServiceSettings
 from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.testing.plugin import MakeToken
 from keel.testing.samples import activity_event
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 BATCH = "application/cloudevents-batch+json"
 SINGLE = "application/cloudevents+json"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -27,16 +27,22 @@ from keel.tables import OutboxMessage
 logger = logging.getLogger(__name__)
 
 
-def outbox_row(event: Event[Any]) -> OutboxMessage:
+def event_message(event: Event[Any]) -> Message:
+    return Message(event.topic, event.key, event.envelope.to_json())
+
+
+async def enqueue(session: AsyncSession, messages: Sequence[Message]) -> None:
+    """Add messages to the outbox inside the caller's transaction (the caller commits).
+
+    Each carries the current trace (`traceparent`) so consumers log the request that caused it.
+    """
+    if not messages:
+        return
     headers = [[name, value.decode()] for name, value in context.kafka_headers()]
-    return OutboxMessage(
-        topic=event.topic, key=event.key, value=event.envelope.to_json(), headers=headers
+    await session.execute(
+        insert(OutboxMessage),
+        [{"topic": m.topic, "key": m.key, "value": m.value, "headers": headers} for m in messages],
     )
-
-
-def enqueue(session: AsyncSession, events: Sequence[Event[Any]]) -> None:
-    """Add the events to the outbox inside the caller's transaction; the caller commits."""
-    session.add_all([outbox_row(event) for event in events])
 
 
 class OutboxRelay:

@@ -1,5 +1,6 @@
-from keel.settings import ServiceSettings, Settings
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from keel.settings import ServiceSettings, Settings
 
 SERVICE_NAME = "activity-ingest"
 

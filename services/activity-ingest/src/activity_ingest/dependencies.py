@@ -1,10 +1,10 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
-from keel.auth import Principal, Scope
-from keel.http.dependencies import require_scope
 
 from activity_ingest.config import IngestSettings
+from keel.auth import Principal, Scope
+from keel.http.dependencies import require_scope
 
 
 def get_ingest_settings(request: Request) -> IngestSettings:

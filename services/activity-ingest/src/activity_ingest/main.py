@@ -1,11 +1,11 @@
 from fastapi import FastAPI
+
+from activity_ingest.api import catalogue, events, replays
+from activity_ingest.config import IngestServiceSettings, load_settings
 from keel.clock import Clock
 from keel.entrypoints import serve_api
 from keel.http.app import create_service_app
 from keel.runtime import Runtime
-
-from activity_ingest.api import events
-from activity_ingest.config import IngestServiceSettings, load_settings
 
 
 def create_app(
@@ -16,7 +16,7 @@ def create_app(
         runtime,
         title="activity-ingest",
         description="Takes upstream facts (activities, accounts, deals) onto Kafka, durably, once.",
-        routers=[events.router],
+        routers=[events.router, catalogue.router, replays.router],
     )
 
 

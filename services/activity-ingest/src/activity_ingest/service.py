@@ -4,58 +4,114 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from keel.events.catalogue import EVENTS
-from keel.events.registry import Event
-from keel.outbox import enqueue
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activity_ingest import repository
+from activity_ingest import metrics, repository
 from activity_ingest.config import IngestSettings
-from activity_ingest.domain.validation import validate_event
-from activity_ingest.schemas import EventResult, FieldErrorRead, IngestReport
+from activity_ingest.domain.validation import Rejection, validate_event
+from activity_ingest.schemas import EventResult, FieldErrorRead, IngestReport, Replay, ReplayRead
+from keel import context
+from keel.events.catalogue import EVENTS
+from keel.events.registry import Event
+from keel.kafka.publisher import Message
+from keel.outbox import enqueue
 
 
 async def ingest(
     session: AsyncSession, items: Sequence[Any], *, now: datetime, settings: IngestSettings
 ) -> IngestReport:
-    """Validate each item, log the new ones with their outbox rows in one transaction, commit.
+    """Validate each item; log the new ones and their outbox rows in one transaction; commit.
 
-    `accepted` is only said of events that are committed to the ingest log and the outbox, so
-    they reach Kafka even if the broker is down now or the process dies after answering.
+    `accepted` is said only of events committed to the ingest log and the outbox, so they reach
+    Kafka even if the broker is down now or the process dies right after answering. The log row
+    is its own dedup mark (unique source and id): no mark can exist without its event.
     """
     skew = timedelta(seconds=settings.max_future_skew_s)
     verdicts = [validate_event(item, EVENTS, now=now, max_future_skew=skew) for item in items]
-    candidates: dict[tuple[str, str], Event[Any]] = {}
+    firsts: dict[repository.Identity, tuple[Event[Any], bytes]] = {}
     for verdict in verdicts:
         if isinstance(verdict, Event):
-            candidates.setdefault((verdict.envelope.source, verdict.envelope.id), verdict)
-    new_keys = await repository.insert_new(session, list(candidates.values()))
-    enqueue(session, [event for identity, event in candidates.items() if identity in new_keys])
+            identity = (verdict.envelope.source, verdict.envelope.id)
+            if identity not in firsts:
+                firsts[identity] = (verdict, verdict.envelope.to_json())
+    inserted = await repository.insert_new(
+        session,
+        [
+            {
+                "source": event.envelope.source,
+                "event_id": event.envelope.id,
+                "type": event.envelope.type,
+                "topic": event.topic,
+                "key": event.key,
+                "event_time": event.time,
+                "envelope": raw.decode(),
+            }
+            for event, raw in firsts.values()
+        ],
+    )
+    await enqueue(
+        session,
+        [
+            Message(event.topic, event.key, raw)
+            for identity, (event, raw) in firsts.items()
+            if identity in inserted
+        ],
+    )
     await session.commit()
+    return _report(items, verdicts, firsts, inserted)
 
+
+def _report(
+    items: Sequence[Any],
+    verdicts: Sequence[Event[Any] | Rejection],
+    firsts: dict[repository.Identity, tuple[Event[Any], bytes]],
+    inserted: set[repository.Identity],
+) -> IngestReport:
     results: list[EventResult] = []
     for item, verdict in zip(items, verdicts, strict=True):
-        if isinstance(verdict, Event):
-            identity = (verdict.envelope.source, verdict.envelope.id)
-            # The first copy in this request is the one inserted; any other copy is a duplicate.
-            fresh = identity in new_keys and candidates[identity] is verdict
-            status = "accepted" if fresh else "duplicate"
-            results.append(EventResult(id=identity[1], source=identity[0], status=status))
-        else:
+        if isinstance(verdict, Rejection):
+            metrics.EVENTS.labels("invalid", "rejected").inc()
+            metrics.REJECTIONS.labels(verdict.reason).inc()
             results.append(
                 EventResult(
                     id=_text(item, "id"),
                     source=_text(item, "source"),
                     status="rejected",
-                    errors=[FieldErrorRead(field=e.field, reason=e.reason) for e in verdict],
+                    errors=[FieldErrorRead(field=e.field, reason=e.reason) for e in verdict.errors],
                 )
             )
-    return IngestReport(
-        results=results,
-        accepted=sum(r.status == "accepted" for r in results),
-        duplicate=sum(r.status == "duplicate" for r in results),
-        rejected=sum(r.status == "rejected" for r in results),
+            continue
+        identity = (verdict.envelope.source, verdict.envelope.id)
+        # Only the first copy within a request can be the one inserted; later ones are duplicates.
+        fresh = identity in inserted and firsts[identity][0] is verdict
+        status = "accepted" if fresh else "duplicate"
+        metrics.EVENTS.labels(verdict.envelope.type, status).inc()
+        results.append(EventResult(id=identity[1], source=identity[0], status=status))
+    counts = {
+        status: sum(r.status == status for r in results)
+        for status in ("accepted", "duplicate", "rejected")
+    }
+    return IngestReport(results=results, **counts)
+
+
+async def replay(session: AsyncSession, request: Replay) -> ReplayRead:
+    """Queue the logged events of a time range for publishing again, in ingest order.
+
+    Consumers apply each event id once, so a replay rebuilds what is missing and double counts
+    nothing.
+    """
+    headers = [[name, value.decode()] for name, value in context.kafka_headers()]
+    queued = await repository.queue_replay(
+        session,
+        start=request.start,
+        end=request.end,
+        by=request.by,
+        types=request.types,
+        headers=headers,
     )
+    await session.commit()
+    metrics.REPLAYED.inc(queued)
+    return ReplayRead(**request.model_dump(by_alias=True), queued=queued)
 
 
 def _text(item: Any, name: str) -> str | None:

@@ -1,10 +1,9 @@
 from datetime import datetime
-from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, Text, UniqueConstraint, func
+from sqlmodel import Field, SQLModel
 
 from keel.db import new_registry
-from sqlalchemy import BigInteger, Column, DateTime, Identity, UniqueConstraint, func
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
 
 
 class IngestTable(SQLModel, registry=new_registry()):
@@ -22,7 +21,11 @@ class IngestedEvent(IngestTable, table=True):
     """
 
     __tablename__ = "ingested_event"
-    __table_args__ = (UniqueConstraint("source", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "event_id"),
+        Index(None, "ingested_at"),
+        Index(None, "event_time"),
+    )
 
     seq: int | None = Field(
         default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
@@ -36,4 +39,5 @@ class IngestedEvent(IngestTable, table=True):
     ingested_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )
-    envelope: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    # The envelope exactly as accepted and published (JSON text): the audit record, replayed as is.
+    envelope: str = Field(sa_column=Column(Text, nullable=False))

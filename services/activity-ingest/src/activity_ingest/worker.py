@@ -1,8 +1,7 @@
+from activity_ingest.config import load_settings
 from keel.entrypoints import serve_worker
 from keel.runtime import Runtime
 from keel.worker import Worker
-
-from activity_ingest.config import load_settings
 
 
 def build_worker(runtime: Runtime) -> Worker:

@@ -1,11 +1,11 @@
 from fastapi import FastAPI
+
+from capacity.config import load_settings
 from keel.clock import Clock
 from keel.entrypoints import serve_api
 from keel.http.app import create_service_app
 from keel.runtime import Runtime
 from keel.settings import Settings
-
-from capacity.config import load_settings
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:

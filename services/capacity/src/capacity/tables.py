@@ -1,5 +1,6 @@
-from keel.db import new_registry
 from sqlmodel import SQLModel
+
+from keel.db import new_registry
 
 
 class CapacityTable(SQLModel, registry=new_registry()):

@@ -1,9 +1,8 @@
+from capacity.config import load_settings
+from capacity.consumers import SUBSCRIPTION
 from keel.entrypoints import serve_worker
 from keel.runtime import Runtime
 from keel.worker import Worker
-
-from capacity.config import load_settings
-from capacity.consumers import SUBSCRIPTION
 
 
 def build_worker(runtime: Runtime) -> Worker:

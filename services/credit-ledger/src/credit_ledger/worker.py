@@ -1,9 +1,8 @@
+from credit_ledger.config import load_settings
+from credit_ledger.consumers import SUBSCRIPTION
 from keel.entrypoints import serve_worker
 from keel.runtime import Runtime
 from keel.worker import Worker
-
-from credit_ledger.config import load_settings
-from credit_ledger.consumers import SUBSCRIPTION
 
 
 def build_worker(runtime: Runtime) -> Worker:

@@ -1,10 +1,10 @@
 from fastapi import FastAPI
+
 from keel.clock import Clock
 from keel.entrypoints import serve_api
 from keel.http.app import create_service_app
 from keel.runtime import Runtime
 from keel.settings import Settings
-
 from tier_engine.config import load_settings
 
 

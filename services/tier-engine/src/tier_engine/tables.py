@@ -1,5 +1,6 @@
-from keel.db import new_registry
 from sqlmodel import SQLModel
+
+from keel.db import new_registry
 
 
 class TierTable(SQLModel, registry=new_registry()):

@@ -1,7 +1,6 @@
 from keel.entrypoints import serve_worker
 from keel.runtime import Runtime
 from keel.worker import Worker
-
 from tier_engine.config import load_settings
 from tier_engine.consumers import SUBSCRIPTION
 

@@ -39,7 +39,7 @@ EVENTS = EventRegistry(
             version=1,
             payload=ActivityPerformedV1,
             topic=topics.ACTIVITY.name,
-            key=lambda p: p.client_id,
+            key="client_id",
             example=ActivityPerformedV1(
                 user_id="u-1001",
                 user_email="ana@agency.example",
@@ -54,7 +54,7 @@ EVENTS = EventRegistry(
             version=1,
             payload=PartnerRegisteredV1,
             topic=ACCOUNT,
-            key=lambda p: p.partner_id,
+            key="partner_id",
             example=PartnerRegisteredV1(
                 partner_id="p-501",
                 name="Agency Example Ltd",
@@ -68,7 +68,7 @@ EVENTS = EventRegistry(
             version=1,
             payload=PartnerEmployeeDomainChangedV1,
             topic=ACCOUNT,
-            key=lambda p: p.partner_id,
+            key="partner_id",
             example=PartnerEmployeeDomainChangedV1(
                 partner_id="p-501", employee_email_domain="agency-group.example"
             ),
@@ -78,7 +78,7 @@ EVENTS = EventRegistry(
             version=1,
             payload=PartnerCertificationChangedV1,
             topic=ACCOUNT,
-            key=lambda p: p.partner_id,
+            key="partner_id",
             example=PartnerCertificationChangedV1(partner_id="p-501", certified=True),
         ),
         EventType(
@@ -86,7 +86,7 @@ EVENTS = EventRegistry(
             version=1,
             payload=PartnerUserAddedV1,
             topic=ACCOUNT,
-            key=lambda p: p.partner_id,
+            key="partner_id",
             example=PartnerUserAddedV1(
                 partner_id="p-501",
                 user_id="u-1001",
@@ -100,7 +100,7 @@ EVENTS = EventRegistry(
                 version=1,
                 payload=PartnerUserChangedV1,
                 topic=ACCOUNT,
-                key=lambda p: p.partner_id,
+                key="partner_id",
                 example=_partner_user,
             )
             for change in ("deactivated", "reactivated", "removed")
@@ -111,7 +111,7 @@ EVENTS = EventRegistry(
                 version=1,
                 payload=ClientV1,
                 topic=ACCOUNT,
-                key=lambda p: p.client_id,
+                key="client_id",
                 example=_client,
             )
             for change in ("created", "updated")
@@ -121,7 +121,7 @@ EVENTS = EventRegistry(
             version=1,
             payload=ClientSubscriptionChangedV1,
             topic=ACCOUNT,
-            key=lambda p: p.client_id,
+            key="client_id",
             example=ClientSubscriptionChangedV1(
                 client_id="c-2001",
                 mrr=Decimal("1250.00"),
@@ -135,7 +135,7 @@ EVENTS = EventRegistry(
                 version=1,
                 payload=ClientUserV1,
                 topic=ACCOUNT,
-                key=lambda p: p.client_id,
+                key="client_id",
                 example=_membership,
             )
             for change in ("added", "removed")
@@ -145,7 +145,7 @@ EVENTS = EventRegistry(
             version=1,
             payload=ClientAppsUsedV1,
             topic=ACCOUNT,
-            key=lambda p: p.client_id,
+            key="client_id",
             example=ClientAppsUsedV1(client_id="c-2001", apps=["crm", "email", "workflows"]),
         ),
         EventType(
@@ -153,7 +153,7 @@ EVENTS = EventRegistry(
             version=1,
             payload=DealClosedV1,
             topic=topics.DEAL.name,
-            key=lambda p: p.partner_id,
+            key="partner_id",
             example=DealClosedV1(
                 deal_id="d-9001",
                 partner_id="p-501",

@@ -4,7 +4,7 @@ Within a version only additive changes are allowed; a breaking change registers 
 selected by the envelope's `dataschema` (absent: the newest version of the type).
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -34,8 +34,12 @@ class EventType(Generic[P]):
     version: int
     payload: type[P]
     topic: str
-    key: Callable[[P], str]
+    key: str  # the payload field whose value is the Kafka key (the aggregate that orders)
     example: P
+
+    def __post_init__(self) -> None:
+        if self.key not in self.payload.model_fields:
+            raise ValueError(f"{self.name}: key {self.key!r} is not a field of its payload")
 
     @property
     def dataschema(self) -> str:
@@ -55,7 +59,7 @@ class Event(Generic[P]):
 
     @property
     def key(self) -> str:
-        return self.spec.key(self.payload)
+        return str(getattr(self.payload, self.spec.key))
 
     @property
     def topic(self) -> str:
@@ -116,6 +120,7 @@ class EventRegistry:
 
     def envelope(
         self,
+        type_name: str,
         payload: BaseModel,
         *,
         id: str,
@@ -123,8 +128,14 @@ class EventRegistry:
         time: datetime,
         subject: str | None = None,
     ) -> CloudEvent:
-        """A new envelope around `payload`, typed and versioned from the registry."""
-        spec = self._spec_for_payload(type(payload))
+        """A new envelope of the newest version of `type_name` around `payload`."""
+        versions = self._types.get(type_name)
+        if not versions:
+            raise KeyError(f"{type_name} is not a registered event type")
+        spec = versions[max(versions)]
+        if not isinstance(payload, spec.payload):
+            expected, got = spec.payload.__name__, type(payload).__name__
+            raise TypeError(f"{type_name} carries {expected}, not {got}")
         return CloudEvent(
             specversion="1.0",
             id=id,
@@ -135,9 +146,3 @@ class EventRegistry:
             dataschema=spec.dataschema,
             data=payload.model_dump(mode="json", exclude_none=True),
         )
-
-    def _spec_for_payload(self, model: type[BaseModel]) -> EventType[Any]:
-        for spec in self:
-            if spec.payload is model:
-                return spec
-        raise KeyError(f"{model.__name__} is not a registered payload")

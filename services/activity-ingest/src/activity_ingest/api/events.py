@@ -2,6 +2,10 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request, status
+
+from activity_ingest import service
+from activity_ingest.dependencies import IngestSettingsDep, ProducerDep
+from activity_ingest.schemas import IngestReport
 from keel.errors import (
     BadRequest,
     FieldError,
@@ -12,10 +16,6 @@ from keel.errors import (
 from keel.events.envelope import BATCH_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import ClockDep, SessionDep
-
-from activity_ingest import service
-from activity_ingest.dependencies import IngestSettingsDep, ProducerDep
-from activity_ingest.schemas import IngestReport
 
 router = APIRouter(prefix=API_PREFIX, tags=["events"])
 

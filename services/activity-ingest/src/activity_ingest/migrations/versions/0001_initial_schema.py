@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 from keel.migrations import create_messaging_tables_v1, drop_messaging_tables_v1
-from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
@@ -36,10 +36,12 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.Column("envelope", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("envelope", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_ingested_event")),
         sa.UniqueConstraint("source", "event_id", name=op.f("uq_ingested_event_source_event_id")),
     )
+    op.create_index(op.f("ix_ingested_event_ingested_at"), "ingested_event", ["ingested_at"])
+    op.create_index(op.f("ix_ingested_event_event_time"), "ingested_event", ["event_time"])
 
 
 def downgrade() -> None:

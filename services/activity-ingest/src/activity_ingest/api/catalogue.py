@@ -1,0 +1,40 @@
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+
+from activity_ingest.schemas import EventTypeCatalogue, EventTypeRead
+from keel.events.catalogue import EVENTS
+from keel.http.app import API_PREFIX
+from keel.http.dependencies import PrincipalDep
+
+router = APIRouter(prefix=API_PREFIX, tags=["events"])
+
+EXAMPLE_TIME = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+
+
+@router.get("/event-types", response_model=EventTypeCatalogue, response_model_by_alias=True)
+async def list_event_types(_: PrincipalDep) -> EventTypeCatalogue:
+    """Every event type this service accepts: topic, key, JSON Schema of `data`, an example.
+
+    Generated from the shared payload models, the same ones that validate submissions.
+    """
+    return EventTypeCatalogue(
+        event_types=[
+            EventTypeRead(
+                type=spec.name,
+                version=spec.version,
+                topic=spec.topic,
+                key=spec.key,
+                dataschema=spec.dataschema,
+                data_schema=spec.json_schema(),
+                example=EVENTS.envelope(
+                    spec.name,
+                    spec.example,
+                    id=f"example-{spec.name}",
+                    source="product/example",
+                    time=EXAMPLE_TIME,
+                ).model_dump(mode="json", exclude_none=True),
+            )
+            for spec in EVENTS
+        ]
+    )

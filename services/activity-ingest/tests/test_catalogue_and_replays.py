@@ -1,0 +1,132 @@
+"""The event-type catalogue, replays, and the metrics of the ingest."""
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from activity_ingest.config import IngestServiceSettings
+from keel.auth import Scope
+from keel.clock import FixedClock
+from keel.testing.plugin import MakeToken
+from keel.testing.samples import activity_event
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def count(settings: IngestServiceSettings, sql: str) -> int:
+    engine = create_async_engine(settings.database.url.get_secret_value())
+    try:
+        async with engine.connect() as connection:
+            return int(await connection.scalar(text(sql)) or 0)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_catalogue_lists_every_type_with_schema_and_example(
+    ingest: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    answer = await ingest.get("/v1/event-types", headers=bearer(make_token(Scope.EVENTS_WRITE)))
+    assert answer.status_code == 200
+    types = {entry["type"]: entry for entry in answer.json()["event_types"]}
+    assert len(types) == 15
+    deal = types["deal.closed"]
+    assert deal["topic"] == "deal.events.v1"
+    assert deal["key"] == "partner_id"
+    assert "mrr_delta" in deal["schema"]["properties"]
+    assert deal["example"]["type"] == "deal.closed"
+    assert types["client.updated"]["example"]["type"] == "client.updated"
+
+
+async def test_every_catalogue_example_is_accepted_as_it_is(
+    ingest: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    headers = bearer(make_token(Scope.EVENTS_WRITE))
+    catalogue = (await ingest.get("/v1/event-types", headers=headers)).json()["event_types"]
+    examples = [entry["example"] for entry in catalogue]
+    answer = await ingest.post(
+        "/v1/events",
+        json=examples,
+        headers={**headers, "content-type": "application/cloudevents-batch+json"},
+    )
+    assert answer.json()["accepted"] == len(examples), answer.json()
+
+
+async def test_a_replay_queues_the_events_of_the_range_again(
+    ingest: httpx.AsyncClient,
+    make_token: MakeToken,
+    clock: FixedClock,
+    ingest_settings: IngestServiceSettings,
+) -> None:
+    now = clock.now()
+    events = [
+        activity_event("old", now - timedelta(days=40)),
+        activity_event("recent-1", now - timedelta(days=2)),
+        activity_event("recent-2", now - timedelta(days=1)),
+    ]
+    producer = bearer(make_token(Scope.EVENTS_WRITE))
+    await ingest.post("/v1/events", json=events, headers=producer)
+    window = {
+        "from": (now - timedelta(days=7)).isoformat(),
+        "to": now.isoformat(),
+        "by": "event_time",
+    }
+    answer = await ingest.post("/v1/replays", json=window, headers=bearer(make_token(Scope.ADMIN)))
+    assert answer.status_code == 202
+    assert answer.json()["queued"] == 2
+    assert await count(ingest_settings, "SELECT count(*) FROM outbox_message") == 5
+    replayed = await count(
+        ingest_settings,
+        "SELECT count(*) FROM outbox_message WHERE convert_from(value, 'UTF8') LIKE '%recent-%'",
+    )
+    assert replayed == 4
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"from": "2025-02-01T00:00:00Z", "to": "2025-01-01T00:00:00Z"}, "to"),
+        ({"from": "2025-01-01T00:00:00", "to": "2025-02-01T00:00:00Z"}, "from"),
+        ({"from": "2025-01-01T00:00:00Z", "to": "2025-02-01T00:00:00Z", "by": "x"}, "by"),
+    ],
+)
+async def test_a_bad_replay_range_is_a_problem_naming_the_field(
+    ingest: httpx.AsyncClient, make_token: MakeToken, body: dict[str, Any], field: str
+) -> None:
+    answer = await ingest.post("/v1/replays", json=body, headers=bearer(make_token(Scope.ADMIN)))
+    assert answer.status_code == 422
+    assert [error["field"] for error in answer.json()["errors"]] == [field]
+
+
+async def test_only_admins_replay(ingest: httpx.AsyncClient, make_token: MakeToken) -> None:
+    body = {"from": "2025-01-01T00:00:00Z", "to": "2025-02-01T00:00:00Z"}
+    answer = await ingest.post(
+        "/v1/replays", json=body, headers=bearer(make_token(Scope.EVENTS_WRITE))
+    )
+    assert answer.status_code == 403
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_metrics_count_events_by_type_and_status_and_rejections_by_reason(
+    ingest: httpx.AsyncClient, make_token: MakeToken, clock: FixedClock
+) -> None:
+    accepted = ("ingest_events_total", {"type": "activity.performed", "status": "accepted"})
+    duplicate = ("ingest_events_total", {"type": "activity.performed", "status": "duplicate"})
+    unknown = ("ingest_rejections_total", {"reason": "unknown_type"})
+    before = [sample(name, **labels) for name, labels in (accepted, duplicate, unknown)]
+    event = activity_event("m-1", clock.now())
+    batch = [event, event, {**event, "id": "m-2", "type": "activity.unheard_of"}]
+    await ingest.post("/v1/events", json=batch, headers=bearer(make_token(Scope.EVENTS_WRITE)))
+    after = [sample(name, **labels) for name, labels in (accepted, duplicate, unknown)]
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1]
+    exposed = (await ingest.get("/metrics")).text
+    assert 'ingest_events_total{status="accepted",type="activity.performed"}' in exposed

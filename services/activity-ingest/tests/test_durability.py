@@ -1,0 +1,108 @@
+"""What `accepted` promises: durable in PostgreSQL before the answer, on Kafka eventually, even
+with the broker down at that moment; and no dedup mark without its event."""
+
+import asyncio
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from activity_ingest import service
+from activity_ingest.config import IngestServiceSettings
+from activity_ingest.main import create_app
+from activity_ingest.worker import build_worker
+from keel.auth import Scope
+from keel.clock import FixedClock
+from keel.events import topics
+from keel.runtime import Runtime
+from keel.settings import KafkaSettings
+from keel.testing.plugin import MakeToken
+from keel.testing.running import app_client, running
+from keel.testing.samples import activity_event
+
+
+async def on_kafka(kafka: KafkaSettings, count: int) -> list[bytes]:
+    consumer = AIOKafkaConsumer(
+        kafka.topic(topics.ACTIVITY.name),
+        bootstrap_servers=kafka.bootstrap_servers,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    found: list[bytes] = []
+    try:
+        async with asyncio.timeout(20):
+            while len(found) < count:
+                found.append((await consumer.getone()).value)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def logged(settings: IngestServiceSettings) -> int:
+    engine = create_async_engine(settings.database.url.get_secret_value())
+    try:
+        async with engine.connect() as connection:
+            return int(await connection.scalar(text("SELECT count(*) FROM ingested_event")) or 0)
+    finally:
+        await engine.dispose()
+
+
+async def test_events_accepted_while_the_broker_is_down_reach_kafka_once_it_answers(
+    ingest_settings: IngestServiceSettings, make_token: MakeToken, clock: FixedClock
+) -> None:
+    broker_down = ingest_settings.model_copy(
+        update={
+            "kafka": ingest_settings.kafka.model_copy(update={"bootstrap_servers": "127.0.0.1:1"})
+        }
+    )
+    headers = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
+    async with app_client(create_app(broker_down, clock)) as ingest:
+        ready = await ingest.get("/readyz")
+        answer = await ingest.post(
+            "/v1/events", json=activity_event("while-down", clock.now()), headers=headers
+        )
+    assert ready.json()["checks"]["kafka"].startswith("failing")
+    assert answer.json()["results"][0]["status"] == "accepted"
+
+    # The process that answered is gone; a worker started later, with the broker back, delivers.
+    async with running(build_worker(Runtime.create(ingest_settings))):
+        [value] = await on_kafka(ingest_settings.kafka, 1)
+    assert b'"id":"while-down"' in value
+
+
+async def test_a_failure_between_the_log_write_and_the_outbox_write_leaves_no_mark(
+    ingest: httpx.AsyncClient,
+    ingest_settings: IngestServiceSettings,
+    make_token: MakeToken,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    headers = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
+    event = activity_event("fault-1", clock.now())
+
+    async def crash(*args: object) -> None:
+        raise RuntimeError("injected fault after the ingest-log insert")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(service, "enqueue", crash)
+        failed = await ingest.post("/v1/events", json=event, headers=headers)
+    assert failed.status_code == 500
+    assert await logged(ingest_settings) == 0
+
+    retried = await ingest.post("/v1/events", json=event, headers=headers)
+    assert retried.json()["results"][0]["status"] == "accepted"
+    assert await logged(ingest_settings) == 1
+
+
+async def test_concurrent_copies_of_one_event_are_accepted_exactly_once(
+    ingest: httpx.AsyncClient, make_token: MakeToken, clock: FixedClock
+) -> None:
+    headers = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
+    event = activity_event("race-1", clock.now())
+    answers = await asyncio.gather(
+        *(ingest.post("/v1/events", json=event, headers=headers) for _ in range(20))
+    )
+    statuses = sorted(answer.json()["results"][0]["status"] for answer in answers)
+    assert statuses == ["accepted"] + ["duplicate"] * 19
