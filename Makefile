@@ -55,3 +55,8 @@ lock: $(UV) ## Re-resolve the lock file after changing dependencies
 .PHONY: clean
 clean: ## Remove the virtualenv and caches (keeps .local/postgres data)
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: bench-ingest
+bench-ingest: install ## Benchmark activity-ingest (starts the stack unless one runs): bench/results/ingest.json
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(RUN) python bench/ingest.py

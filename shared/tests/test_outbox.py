@@ -8,7 +8,6 @@ from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
 
 from keel import context
-from keel.clock import SystemClock
 from keel.events import topics
 from keel.events.catalogue import EVENTS
 from keel.kafka.publisher import Publisher
@@ -59,7 +58,7 @@ async def test_committed_messages_are_published_with_their_trace_and_removed(
     publisher = Publisher(settings.kafka)
     await publisher.start()
     try:
-        published = await OutboxRelay(runtime.sessions, publisher, SystemClock()).relay_once()
+        published = await OutboxRelay(runtime, publisher).relay_once()
         [(value, headers)] = await read_topic(settings, 1)
         async with runtime.sessions() as session:
             left = await session.scalar(select(func.count()).select_from(OutboxMessage))
@@ -93,8 +92,8 @@ async def test_a_relay_that_dies_after_publishing_publishes_again_never_less(
     await healthy.start()
     try:
         with pytest.raises(ConnectionError):
-            await OutboxRelay(runtime.sessions, crashing, SystemClock()).relay_once()
-        republished = await OutboxRelay(runtime.sessions, healthy, SystemClock()).relay_once()
+            await OutboxRelay(runtime, crashing).relay_once()
+        republished = await OutboxRelay(runtime, healthy).relay_once()
         copies = await read_topic(settings, 2)
     finally:
         await crashing.stop()
@@ -103,3 +102,24 @@ async def test_a_relay_that_dies_after_publishing_publishes_again_never_less(
     assert republished == 1
     (first, _), (second, _) = copies
     assert first == second
+
+
+async def test_a_running_relay_is_woken_by_the_commit_not_by_polling(settings: Settings) -> None:
+    runtime = Runtime.create(settings)
+    publisher = Publisher(settings.kafka)
+    await publisher.start()
+    relay = OutboxRelay(runtime, publisher, fallback_poll_s=60)
+    stopping = asyncio.Event()
+    task = asyncio.create_task(relay.run(stopping))
+    try:
+        await asyncio.sleep(1)  # the relay has found the outbox empty and waits
+        async with runtime.sessions() as session:
+            await enqueue(session, [event_message(example_event("e-notified"))])
+            await session.commit()
+        [(value, _)] = await read_topic(settings, 1)  # fails after 10 s, far below 60
+    finally:
+        stopping.set()
+        await task
+        await publisher.stop()
+        await runtime.close()
+    assert b'"id":"e-notified"' in value

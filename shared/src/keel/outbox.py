@@ -8,23 +8,25 @@ any point publishes a message again rather than never (consumers deduplicate by 
 import asyncio
 import logging
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, insert, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col, select
 
 from keel import context
-from keel.clock import Clock
-from keel.db import SessionFactory
 from keel.events.registry import Event
 from keel.kafka.publisher import Message, Publisher
 from keel.metrics import OUTBOX_LAG, OUTBOX_PUBLISHED
+from keel.runtime import Runtime
 from keel.stopping import sleep_unless_stopped
 from keel.tables import OutboxMessage
 
 logger = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "keel_outbox"
 
 
 def event_message(event: Event[Any]) -> Message:
@@ -43,38 +45,47 @@ async def enqueue(session: AsyncSession, messages: Sequence[Message]) -> None:
         insert(OutboxMessage),
         [{"topic": m.topic, "key": m.key, "value": m.value, "headers": headers} for m in messages],
     )
+    # Delivered at commit (and not at all on rollback): wakes the relay without polling.
+    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
 
 class OutboxRelay:
+    """Publishes committed outbox rows, woken by NOTIFY at commit, polling only as a fallback."""
+
     def __init__(
         self,
-        sessions: SessionFactory,
+        runtime: Runtime,
         publisher: Publisher,
-        clock: Clock,
         *,
         batch_size: int = 1000,
-        idle_interval_s: float = 0.02,
+        fallback_poll_s: float = 1.0,
         max_backoff_s: float = 5.0,
     ) -> None:
-        self.sessions = sessions
+        self.engine = runtime.engine
+        self.sessions = runtime.sessions
+        self.clock = runtime.clock
         self.publisher = publisher
-        self.clock = clock
         self.batch_size = batch_size
-        self.idle_interval_s = idle_interval_s
+        self.fallback_poll_s = fallback_poll_s
         self.max_backoff_s = max_backoff_s
 
     async def run(self, stopping: asyncio.Event) -> None:
-        backoff = self.idle_interval_s
-        while not stopping.is_set():
-            try:
-                published = await self.relay_once()
-                backoff = self.idle_interval_s
-            except Exception:
-                logger.warning("outbox relay pass failed; retrying", exc_info=True)
-                published = 0
-                backoff = min(backoff * 2 or self.idle_interval_s, self.max_backoff_s)
-            if published < self.batch_size:
-                await sleep_unless_stopped(stopping, backoff)
+        wake = asyncio.Event()
+        backoff = 0.1
+        async with _Listener(self.engine, wake) as listener:
+            while not stopping.is_set():
+                wake.clear()
+                await listener.ensure()
+                try:
+                    published = await self.relay_once()
+                except Exception:
+                    logger.warning("outbox relay pass failed; retrying", exc_info=True)
+                    await sleep_unless_stopped(stopping, backoff)
+                    backoff = min(backoff * 2, self.max_backoff_s)
+                    continue
+                backoff = 0.1
+                if published < self.batch_size:
+                    await _wait_any(wake, stopping, self.fallback_poll_s)
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many messages left."""
@@ -110,3 +121,54 @@ class OutboxRelay:
             OUTBOX_PUBLISHED.labels(row.topic).inc()
             if row.created_at is not None:  # always, once read back from the database
                 OUTBOX_LAG.observe(max((acked_at - row.created_at).total_seconds(), 0.0))
+
+
+class _Listener:
+    """A connection LISTENing for outbox commits; re-opened if the database drops it."""
+
+    def __init__(self, engine: AsyncEngine, wake: asyncio.Event) -> None:
+        self.engine = engine
+        self.wake = wake
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> "_Listener":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._close()
+
+    async def ensure(self) -> None:
+        """Listen if not listening; on failure, the relay falls back to polling until next pass."""
+        driver = await self._driver()
+        if driver is not None and not driver.is_closed():
+            return
+        await self._close()
+        try:
+            self._connection = await self.engine.connect()
+            driver = await self._driver()
+            assert driver is not None
+            await driver.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake.set())
+        except Exception:
+            logger.warning("outbox relay cannot LISTEN; polling meanwhile", exc_info=True)
+            await self._close()
+
+    async def _driver(self) -> Any:
+        if self._connection is None:
+            return None
+        raw = await self._connection.get_raw_connection()
+        return raw.driver_connection
+
+    async def _close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            with suppress(Exception):
+                await connection.close()
+
+
+async def _wait_any(wake: asyncio.Event, stopping: asyncio.Event, timeout_s: float) -> None:
+    waiters = [asyncio.create_task(wake.wait()), asyncio.create_task(stopping.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -38,7 +38,7 @@ class Worker:
         )
 
     def relay_outbox(self) -> None:
-        self.add(OutboxRelay(self.runtime.sessions, self.publisher, self.runtime.clock))
+        self.add(OutboxRelay(self.runtime, self.publisher))
 
     async def run(self, stopping: asyncio.Event) -> None:
         await self.publisher.start()

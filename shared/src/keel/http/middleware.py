@@ -7,6 +7,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keel import context
+from keel.http.problems import internal_error
 from keel.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 access_log = logging.getLogger("keel.access")
@@ -32,10 +33,12 @@ class RequestContextMiddleware:
         )
         status = 500
         started = time.perf_counter()
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 status = message["status"]
                 response_headers = MutableHeaders(scope=message)
                 response_headers[context.REQUEST_ID_HEADER] = trace.trace_id
@@ -45,6 +48,11 @@ class RequestContextMiddleware:
         with context.bind(trace):
             try:
                 await self.app(scope, receive, send_with_id)
+            except Exception:
+                # Here, not in an exception handler, so the log line carries the request id.
+                access_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                if not response_started:
+                    await internal_error(scope["path"])(scope, receive, send_with_id)
             finally:
                 route = scope.get("route")
                 path = getattr(route, "path", "unmatched")

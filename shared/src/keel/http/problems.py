@@ -1,6 +1,5 @@
 """Every error leaves as RFC 9457 problem details, request validation included."""
 
-import logging
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -16,8 +15,6 @@ from keel.errors import (
     ValidationFailed,
     field_path,
 )
-
-logger = logging.getLogger(__name__)
 
 
 def problem_response(error: AppError, request: Request) -> JSONResponse:
@@ -59,14 +56,14 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+def internal_error(path: str) -> JSONResponse:
+    """The answer to an unexpected error: no internals, only where to look (the request id)."""
     body = {
         "type": f"{PROBLEM_TYPE_BASE}internal-error",
         "title": "Internal error",
         "status": 500,
         "detail": "the server failed to answer; the error is logged with this request's id",
-        "instance": request.url.path,
+        "instance": path,
     }
     return JSONResponse(body, status_code=500, media_type=PROBLEM_CONTENT_TYPE)
 
@@ -75,4 +72,3 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
