@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -175,28 +176,38 @@ class ConsumerLoop:
             consumer.seek(partition, records[0].offset)
 
     async def _apply(self, records: Sequence[Record]) -> None:
+        """Apply a partition batch in one transaction, then dead-letter what cannot be applied.
+
+        The batch first runs without savepoints; if a handler fails on a message, the whole
+        transaction is rolled back and the batch runs again with a savepoint per message, so
+        that one message is dead-lettered and the others still apply.
+        """
         with CONSUMER_BATCH.labels(self.name).time():
-            dead: list[DeadLetter] = []
-            outcomes: list[str] = []
-            async with self.sessions() as session:
-                for record in records:
-                    with context.bind(context.from_kafka_headers(record.headers)):
-                        outcome = await self._apply_one(session, record)
-                    if isinstance(outcome, DeadLetter):
-                        dead.append(outcome)
-                        outcomes.append("dead_lettered")
-                    else:
-                        outcomes.append(outcome)
-                await session.commit()
+            outcomes: dict[int, str | DeadLetter] = {}
+            decoded: list[tuple[Record, Event[Any]]] = []
+            for index, record in enumerate(records):
+                parsed = self._decode(record)
+                if isinstance(parsed, DeadLetter):
+                    outcomes[index] = parsed
+                else:
+                    decoded.append((record, parsed))
+            try:
+                applied = await self._apply_decoded(decoded, careful=False)
+            except _HandlerFailed:
+                applied = await self._apply_decoded(decoded, careful=True)
+            by_offset = {record.offset: index for index, record in enumerate(records)}
+            for offset, outcome in applied.items():
+                outcomes[by_offset[offset]] = outcome
+            dead = [outcome for outcome in outcomes.values() if isinstance(outcome, DeadLetter)]
             if dead:
                 await self.publisher.publish([self._dead_letter_message(letter) for letter in dead])
-        for record, outcome in zip(records, outcomes, strict=True):
-            CONSUMED.labels(self.name, record.topic, outcome).inc()
+        for index, record in enumerate(records):
+            outcome = outcomes[index]
+            label = "dead_lettered" if isinstance(outcome, DeadLetter) else outcome
+            CONSUMED.labels(self.name, record.topic, label).inc()
 
     def _dead_letter_message(self, letter: DeadLetter) -> Message:
         message = letter.message(self.name)
-        # The publisher prefixes topics itself; the record's topic already carries the prefix.
-        logical = message.topic.removeprefix(self._prefix)
         logger.error(
             "consumer %s: dead-lettered %s[%d]@%d: %s %s",
             self.name,
@@ -206,47 +217,109 @@ class ConsumerLoop:
             letter.reason,
             letter.detail,
         )
-        return Message(logical, message.key, message.value, message.headers)
+        # The record's topic carries the prefix; the publisher adds it itself.
+        return Message(
+            message.topic.removeprefix(self._prefix), message.key, message.value, message.headers
+        )
 
-    async def _apply_one(self, session: AsyncSession, record: Record) -> str | DeadLetter:
+    def _decode(self, record: Record) -> Event[Any] | DeadLetter:
         try:
-            event = self.subscription.registry.parse(CloudEvent.from_json(record.value or b""))
+            return self.subscription.registry.parse(CloudEvent.from_json(record.value or b""))
         except ValidationError as error:
             return DeadLetter(record, "not_a_cloudevent", str(error))
         except EventRejected as error:
             return DeadLetter(record, error.reason, str(error))
-        try:
-            async with session.begin_nested():
-                if not await self._mark_applied(session, event, record):
-                    return "duplicate"
+
+    async def _apply_decoded(
+        self, decoded: Sequence[tuple[Record, Event[Any]]], *, careful: bool
+    ) -> dict[int, str | DeadLetter]:
+        """Outcome per record offset: applied, duplicate, or a dead letter (careful mode only)."""
+        outcomes: dict[int, str | DeadLetter] = {}
+        async with self.sessions() as session:
+            fresh = await self._mark_applied(session, decoded)
+            for record, event in decoded:
+                identity = (event.envelope.source, event.envelope.id)
+                if identity not in fresh:
+                    outcomes[record.offset] = "duplicate"
+                    continue
+                fresh.discard(identity)  # a second copy later in this batch is a duplicate
                 handler = self.subscription.handlers.get(event.envelope.type)
                 if handler is not None:
-                    await handler(session, event)
+                    with context.bind(context.from_kafka_headers(record.headers)):
+                        failure = await self._handle(session, handler, event, careful=careful)
+                    if failure is not None:
+                        outcomes[record.offset] = DeadLetter(record, *failure)
+                        await self._unmark(session, event)
+                        continue
+                outcomes[record.offset] = "applied"
+            await session.commit()
+        return outcomes
+
+    async def _handle(
+        self, session: AsyncSession, handler: Handler, event: Event[Any], *, careful: bool
+    ) -> tuple[str, str] | None:
+        """Run one handler; in careful mode, inside a savepoint, returning why it cannot apply."""
+        if not careful:
+            try:
+                await handler(session, event)
+            except Exception as error:
+                if _is_transient(error):
+                    raise
+                raise _HandlerFailed from error
+            return None
+        try:
+            async with session.begin_nested():
+                await handler(session, event)
         except PoisonMessage as error:
-            return DeadLetter(record, error.reason, error.detail)
+            return error.reason, error.detail
         except AppError as error:
-            return DeadLetter(record, error.slug, error.detail)
+            return error.slug, error.detail
         except Exception as error:
             if _is_transient(error):
                 raise
             logger.exception("consumer %s: handler failed on %s", self.name, event.envelope.id)
-            return DeadLetter(record, "handler_error", f"{type(error).__name__}: {error}")
-        return "applied"
+            return "handler_error", f"{type(error).__name__}: {error}"
+        return None
 
-    async def _mark_applied(self, session: AsyncSession, event: Event[Any], record: Record) -> bool:
-        """Record the event id; False when this consumer already applied it."""
+    async def _mark_applied(
+        self, session: AsyncSession, decoded: Sequence[tuple[Record, Event[Any]]]
+    ) -> set[tuple[str, str]]:
+        """Record the batch's event ids at once; returns those this consumer had not applied."""
+        if not decoded:
+            return set()
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for record, event in decoded:
+            identity = (event.envelope.source, event.envelope.id)
+            rows.setdefault(
+                identity,
+                {
+                    "consumer": self.name,
+                    "source": identity[0],
+                    "event_id": identity[1],
+                    "event_type": event.envelope.type,
+                    "topic": record.topic.removeprefix(self._prefix),
+                    "partition": record.partition,
+                    "offset": record.offset,
+                },
+            )
         inserted = await session.execute(
             insert(AppliedEvent)
-            .values(
-                consumer=self.name,
-                source=event.envelope.source,
-                event_id=event.envelope.id,
-                event_type=event.envelope.type,
-                topic=record.topic.removeprefix(self._prefix),
-                partition=record.partition,
-                offset=record.offset,
-            )
             .on_conflict_do_nothing()
-            .returning(col(AppliedEvent.event_id))
+            .returning(col(AppliedEvent.source), col(AppliedEvent.event_id)),
+            list(rows.values()),
         )
-        return inserted.first() is not None
+        return {(row.source, row.event_id) for row in inserted}
+
+    async def _unmark(self, session: AsyncSession, event: Event[Any]) -> None:
+        """A dead-lettered event is not applied: a replay after a fix may apply it."""
+        await session.execute(
+            delete(AppliedEvent).where(
+                col(AppliedEvent.consumer) == self.name,
+                col(AppliedEvent.source) == event.envelope.source,
+                col(AppliedEvent.event_id) == event.envelope.id,
+            )
+        )
+
+
+class _HandlerFailed(Exception):
+    """A handler failed in the fast path: redo the batch with a savepoint per message."""
