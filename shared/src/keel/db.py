@@ -39,7 +39,7 @@ def create_engine(settings: PostgresSettings) -> AsyncEngine:
         settings.url.get_secret_value(),
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.pool_pre_ping,
         echo=settings.echo,
     )
 

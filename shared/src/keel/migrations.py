@@ -112,9 +112,14 @@ def create_messaging_tables_v1() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_message")),
     )
 
+    for statement in tables.OUTBOX_NOTIFY_DDL:
+        op.execute(statement)
+
 
 def drop_messaging_tables_v1() -> None:
     from alembic import op
 
+    op.execute("DROP TRIGGER outbox_message_notify ON outbox_message")
+    op.execute("DROP FUNCTION keel_outbox_notify()")
     op.drop_table("outbox_message")
     op.drop_table("applied_event")

@@ -12,7 +12,7 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col, select
 
@@ -22,11 +22,9 @@ from keel.kafka.publisher import Message, Publisher
 from keel.metrics import OUTBOX_LAG, OUTBOX_PUBLISHED
 from keel.runtime import Runtime
 from keel.stopping import sleep_unless_stopped
-from keel.tables import OutboxMessage
+from keel.tables import OUTBOX, OUTBOX_NOTIFY_CHANNEL, OutboxMessage
 
 logger = logging.getLogger(__name__)
-
-NOTIFY_CHANNEL = "keel_outbox"
 
 
 def event_message(event: Event[Any]) -> Message:
@@ -41,12 +39,11 @@ async def enqueue(session: AsyncSession, messages: Sequence[Message]) -> None:
     if not messages:
         return
     headers = [[name, value.decode()] for name, value in context.kafka_headers()]
+    # A statement trigger NOTIFYs the relay; it is delivered at commit, and not on rollback.
     await session.execute(
-        insert(OutboxMessage),
+        insert(OUTBOX),
         [{"topic": m.topic, "key": m.key, "value": m.value, "headers": headers} for m in messages],
     )
-    # Delivered at commit (and not at all on rollback): wakes the relay without polling.
-    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
 
 class OutboxRelay:
@@ -147,7 +144,7 @@ class _Listener:
             self._connection = await self.engine.connect()
             driver = await self._driver()
             assert driver is not None
-            await driver.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake.set())
+            await driver.add_listener(OUTBOX_NOTIFY_CHANNEL, lambda *_: self.wake.set())
         except Exception:
             logger.warning("outbox relay cannot LISTEN; polling meanwhile", exc_info=True)
             await self._close()

@@ -30,6 +30,8 @@ class PostgresSettings(BaseSettings):
     url: SecretStr = Field(description="postgresql+asyncpg://user:password@host:port/database")
     pool_size: int = Field(default=10, ge=1)
     max_overflow: int = Field(default=10, ge=0)
+    # A round trip per checkout; it spares a failed request after the database restarts.
+    pool_pre_ping: bool = True
     echo: bool = False
 
 

@@ -7,7 +7,7 @@ from keel.auth import Principal, Scope
 from keel.http.dependencies import require_scope
 
 
-def get_ingest_settings(request: Request) -> IngestSettings:
+async def get_ingest_settings(request: Request) -> IngestSettings:
     settings: IngestSettings = request.app.state.runtime.settings.ingest
     return settings
 

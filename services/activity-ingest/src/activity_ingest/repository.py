@@ -4,16 +4,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import Table, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from activity_ingest.tables import IngestedEvent
-from keel.tables import OutboxMessage
+from keel.tables import OUTBOX
 
 Identity = tuple[str, str]
+# Core table, not the ORM class: the hot path skips the ORM's bulk-persistence machinery.
+INGEST_LOG: Table = IngestedEvent.__table__  # type: ignore[attr-defined]
 
 
 async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[Identity]:
@@ -25,9 +27,9 @@ async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> s
     if not rows:
         return set()
     inserted = await session.execute(
-        pg_insert(IngestedEvent)
+        pg_insert(INGEST_LOG)
         .on_conflict_do_nothing(index_elements=["source", "event_id"])
-        .returning(col(IngestedEvent.source), col(IngestedEvent.event_id)),
+        .returning(INGEST_LOG.c.source, INGEST_LOG.c.event_id),
         rows,
     )
     return {(row.source, row.event_id) for row in inserted}
@@ -55,7 +57,7 @@ async def queue_replay(
     if types:
         chosen = chosen.where(col(IngestedEvent.type).in_(types))
     result = await session.execute(
-        insert(OutboxMessage).from_select(
+        insert(OUTBOX).from_select(
             ["topic", "key", "value", "headers"], chosen.order_by(col(IngestedEvent.seq))
         )
     )

@@ -1,6 +1,10 @@
-"""FastAPI dependencies every service uses: the runtime, a session, the clock, the caller."""
+"""FastAPI dependencies every service uses: the runtime, a session, the clock, the caller.
 
-from collections.abc import AsyncIterator, Callable
+All are `async def`: FastAPI would run plain functions in a thread pool, a hop per dependency
+per request that costs more than the work they do.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,7 +19,7 @@ from keel.runtime import Runtime
 _bearer = HTTPBearer(auto_error=False, description="JWT with scopes and a partner_id claim")
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -29,7 +33,7 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_clock(runtime: RuntimeDep) -> Clock:
+async def get_clock(runtime: RuntimeDep) -> Clock:
     return runtime.clock
 
 
@@ -37,7 +41,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
-def get_principal(
+async def get_principal(
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -49,10 +53,10 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_scope(*accepted: Scope) -> Callable[[Principal], Principal]:
+def require_scope(*accepted: Scope) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through a principal holding any of `accepted` (or admin)."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if principal.is_admin or principal.scopes & set(accepted):
             return principal
         raise Forbidden(f"this needs one of the scopes: {', '.join(accepted)}")
@@ -60,14 +64,14 @@ def require_scope(*accepted: Scope) -> Callable[[Principal], Principal]:
     return check
 
 
-def read_partner(partner_id: str, principal: PrincipalDep) -> Principal:
+async def read_partner(partner_id: str, principal: PrincipalDep) -> Principal:
     """For routes under /partners/{partner_id}: a partner token reads only its own partner."""
     if not principal.can_read_partner(partner_id):
         raise Forbidden("this token cannot read that partner's resources")
     return principal
 
 
-def write_partner(partner_id: str, principal: PrincipalDep) -> Principal:
+async def write_partner(partner_id: str, principal: PrincipalDep) -> Principal:
     if not principal.can_write_partner(partner_id):
         raise Forbidden("this token cannot change that partner's resources")
     return principal
