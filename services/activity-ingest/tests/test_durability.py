@@ -2,6 +2,7 @@
 with the broker down at that moment; and no dedup mark without its event."""
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -9,7 +10,7 @@ from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from activity_ingest import service
+from activity_ingest import repository
 from activity_ingest.config import IngestServiceSettings
 from activity_ingest.main import create_app
 from activity_ingest.worker import build_worker
@@ -72,7 +73,7 @@ async def test_events_accepted_while_the_broker_is_down_reach_kafka_once_it_answ
     assert b'"id":"while-down"' in value
 
 
-async def test_a_failure_between_the_log_write_and_the_outbox_write_leaves_no_mark(
+async def test_a_failure_after_the_write_and_before_the_commit_leaves_no_mark(
     ingest: httpx.AsyncClient,
     ingest_settings: IngestServiceSettings,
     make_token: MakeToken,
@@ -82,11 +83,14 @@ async def test_a_failure_between_the_log_write_and_the_outbox_write_leaves_no_ma
     headers = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
     event = activity_event("fault-1", clock.now())
 
-    async def crash(*args: object) -> None:
-        raise RuntimeError("injected fault after the ingest-log insert")
+    real = repository.log_and_queue
+
+    async def write_then_crash(*args: Any) -> set[repository.Identity]:
+        await real(*args)
+        raise RuntimeError("injected fault: the process dies before the commit")
 
     with monkeypatch.context() as patched:
-        patched.setattr(service, "enqueue", crash)
+        patched.setattr(repository, "log_and_queue", write_then_crash)
         failed = await ingest.post("/v1/events", json=event, headers=headers)
     assert failed.status_code == 500
     assert await logged(ingest_settings) == 0

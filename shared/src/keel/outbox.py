@@ -12,7 +12,7 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import Insert, Select, delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col, select
 
@@ -31,19 +31,30 @@ def event_message(event: Event[Any]) -> Message:
     return Message(event.topic, event.key, event.envelope.to_json())
 
 
+def trace_headers() -> list[list[str]]:
+    """The headers an outbox row stores: the current trace (`traceparent`), continued, so
+    consumers log the request that caused the message."""
+    return [[name, value.decode()] for name, value in context.kafka_headers()]
+
+
 async def enqueue(session: AsyncSession, messages: Sequence[Message]) -> None:
     """Add messages to the outbox inside the caller's transaction (the caller commits).
 
-    Each carries the current trace (`traceparent`) so consumers log the request that caused it.
+    A statement trigger NOTIFYs the relay; it is delivered at commit, and not on rollback.
     """
     if not messages:
         return
-    headers = [[name, value.decode()] for name, value in context.kafka_headers()]
-    # A statement trigger NOTIFYs the relay; it is delivered at commit, and not on rollback.
+    headers = trace_headers()
     await session.execute(
         insert(OUTBOX),
         [{"topic": m.topic, "key": m.key, "value": m.value, "headers": headers} for m in messages],
     )
+
+
+def enqueue_rows(rows: Select[Any]) -> Insert:
+    """An INSERT into the outbox from a select of (topic, key, value, headers), for set-based
+    writers (replays, or a CTE that queues what it has just inserted)."""
+    return insert(OUTBOX).from_select(["topic", "key", "value", "headers"], rows)
 
 
 class OutboxRelay:

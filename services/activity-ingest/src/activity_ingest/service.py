@@ -10,11 +10,9 @@ from activity_ingest import metrics, repository
 from activity_ingest.config import IngestSettings
 from activity_ingest.domain.validation import Rejection, validate_event
 from activity_ingest.schemas import EventResult, FieldErrorRead, IngestReport, Replay, ReplayRead
-from keel import context
 from keel.events.catalogue import EVENTS
 from keel.events.registry import Event
-from keel.kafka.publisher import Message
-from keel.outbox import enqueue
+from keel.outbox import trace_headers
 
 
 async def ingest(
@@ -24,7 +22,8 @@ async def ingest(
 
     `accepted` is said only of events committed to the ingest log and the outbox, so they reach
     Kafka even if the broker is down now or the process dies right after answering. The log row
-    is its own dedup mark (unique source and id): no mark can exist without its event.
+    is its own dedup mark (unique source and id), written by the same statement as the event and
+    its outbox row: no mark can exist without its event.
     """
     skew = timedelta(seconds=settings.max_future_skew_s)
     verdicts = [validate_event(item, EVENTS, now=now, max_future_skew=skew) for item in items]
@@ -34,29 +33,19 @@ async def ingest(
             identity = (verdict.envelope.source, verdict.envelope.id)
             if identity not in firsts:
                 firsts[identity] = (verdict, verdict.envelope.to_json())
-    inserted = await repository.insert_new(
-        session,
-        [
-            {
-                "source": event.envelope.source,
-                "event_id": event.envelope.id,
-                "type": event.envelope.type,
-                "topic": event.topic,
-                "key": event.key,
-                "event_time": event.time,
-                "envelope": raw.decode(),
-            }
-            for event, raw in firsts.values()
-        ],
-    )
-    await enqueue(
-        session,
-        [
-            Message(event.topic, event.key, raw)
-            for identity, (event, raw) in firsts.items()
-            if identity in inserted
-        ],
-    )
+    columns: dict[str, list[object]] = {name: [] for name in repository.LOGGED}
+    for event, raw in firsts.values():
+        for name, value in (
+            ("source", event.envelope.source),
+            ("event_id", event.envelope.id),
+            ("type", event.envelope.type),
+            ("topic", event.topic),
+            ("key", event.key),
+            ("event_time", event.time),
+            ("envelope", raw.decode()),
+        ):
+            columns[name].append(value)
+    inserted = await repository.log_and_queue(session, columns, trace_headers())
     await session.commit()
     return _report(items, verdicts, firsts, inserted)
 
@@ -100,14 +89,13 @@ async def replay(session: AsyncSession, request: Replay) -> ReplayRead:
     Consumers apply each event id once, so a replay rebuilds what is missing and double counts
     nothing.
     """
-    headers = [[name, value.decode()] for name, value in context.kafka_headers()]
     queued = await repository.queue_replay(
         session,
         start=request.start,
         end=request.end,
         by=request.by,
         types=request.types,
-        headers=headers,
+        headers=trace_headers(),
     )
     await session.commit()
     metrics.REPLAYED.inc(queued)
