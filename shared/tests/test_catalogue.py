@@ -98,3 +98,18 @@ def test_a_deal_delta_must_carry_the_sign_of_its_kind(kind: str, delta: str) -> 
 def test_unknown_payload_fields_are_rejected() -> None:
     [(field, _)] = reject("partner.certification_changed", certifed=True)
     assert field == "data.certifed"
+
+
+def test_emails_and_domains_are_kept_lower_case() -> None:
+    spec = next(s for s in EVENTS if s.name == "partner.registered")
+    data = spec.example.model_dump(mode="json") | {"employee_email_domain": "Agency.EXAMPLE"}
+    assert spec.payload.model_validate(data).employee_email_domain == "agency.example"  # type: ignore[attr-defined]
+    user = next(s for s in EVENTS if s.name == "partner_user.added")
+    data = user.example.model_dump(mode="json") | {"email": "Ana@Agency.Example"}
+    assert user.payload.model_validate(data).email == "ana@agency.example"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("email", ["nope", "a@b", "a b@agency.example", "a@@agency.example"])
+def test_malformed_emails_are_rejected(email: str) -> None:
+    [(field, _)] = reject("partner_user.added", email=email)
+    assert field == "data.email"

@@ -3,12 +3,13 @@ client id."""
 
 from enum import StrEnum
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from keel.events.payloads.common import (
     Country,
     Currency,
     Domain,
+    Email,
     Identifier,
     Name,
     NonNegativeAmount,
@@ -46,7 +47,7 @@ class PartnerCertificationChangedV1(Payload):
 class PartnerUserAddedV1(Payload):
     partner_id: Identifier
     user_id: Identifier
-    email: EmailStr
+    email: Email
     partner_employee: bool
 
 

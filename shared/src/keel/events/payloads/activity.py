@@ -2,16 +2,16 @@
 
 from typing import Annotated
 
-from pydantic import EmailStr, StringConstraints
+from pydantic import StringConstraints
 
-from keel.events.payloads.common import Identifier, Payload, Slug
+from keel.events.payloads.common import Email, Identifier, Payload, Slug
 
 
 class ActivityPerformedV1(Payload):
     """A user did something in a client account. Whether it qualifies is M3, decided downstream."""
 
     user_id: Identifier
-    user_email: EmailStr
+    user_email: Email
     client_id: Identifier
     tool: Slug
     action: Annotated[

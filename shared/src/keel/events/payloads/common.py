@@ -46,9 +46,18 @@ Domain = Annotated[
     StringConstraints(
         max_length=253,
         to_lower=True,
-        pattern=r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$",
+        pattern=r"^([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$",
     ),
     Field(description="A DNS name such as agency.example (no scheme, no path)"),
+]
+# Upstream is the system of record for addresses; what matters here is a well-formed address whose
+# domain can be compared (M4). Full IDNA validation cost 0.2 ms per event on the ingest hot path.
+Email = Annotated[
+    str,
+    StringConstraints(
+        max_length=254, to_lower=True, pattern=r"^[^@\s]+@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]{2,63}$"
+    ),
+    Field(description="An email address; stored lower case", examples=["ana@agency.example"]),
 ]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 NonNegativeAmount = Annotated[Amount, Field(ge=Decimal(0))]
