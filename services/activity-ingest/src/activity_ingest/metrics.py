@@ -1,3 +1,5 @@
+from collections import Counter as Tally
+
 from prometheus_client import Counter
 
 EVENTS = Counter(
@@ -11,3 +13,11 @@ REJECTIONS = Counter(
     ["reason"],
 )
 REPLAYED = Counter("ingest_replayed_events_total", "Events queued again for publishing by replays")
+
+
+def count(outcomes: Tally[tuple[str, str]], rejections: Tally[str]) -> None:
+    """Once per request and label set, not per event."""
+    for (event_type, status), n in outcomes.items():
+        EVENTS.labels(event_type, status).inc(n)
+    for reason, n in rejections.items():
+        REJECTIONS.labels(reason).inc(n)

@@ -22,7 +22,7 @@ class EventResult(BaseModel):
     id: str | None
     source: str | None
     status: Status
-    errors: list[FieldErrorRead] = []
+    errors: list[FieldErrorRead] = Field(default_factory=list)
 
 
 class IngestReport(BaseModel):

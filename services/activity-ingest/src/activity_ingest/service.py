@@ -1,5 +1,6 @@
 """Use cases of the ingest: the one place that commits."""
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,10 +58,12 @@ def _report(
     inserted: set[repository.Identity],
 ) -> IngestReport:
     results: list[EventResult] = []
+    outcomes: Counter[tuple[str, str]] = Counter()
+    rejections: Counter[str] = Counter()
     for item, verdict in zip(items, verdicts, strict=True):
         if isinstance(verdict, Rejection):
-            metrics.EVENTS.labels("invalid", "rejected").inc()
-            metrics.REJECTIONS.labels(verdict.reason).inc()
+            outcomes["invalid", "rejected"] += 1
+            rejections[verdict.reason] += 1
             results.append(
                 EventResult(
                     id=_text(item, "id"),
@@ -74,8 +77,9 @@ def _report(
         # Only the first copy within a request can be the one inserted; later ones are duplicates.
         fresh = identity in inserted and firsts[identity][0] is verdict
         status = "accepted" if fresh else "duplicate"
-        metrics.EVENTS.labels(verdict.envelope.type, status).inc()
+        outcomes[verdict.envelope.type, status] += 1
         results.append(EventResult(id=identity[1], source=identity[0], status=status))
+    metrics.count(outcomes, rejections)
     counts = {
         status: sum(r.status == status for r in results)
         for status in ("accepted", "duplicate", "rejected")
