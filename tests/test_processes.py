@@ -72,12 +72,24 @@ async def test_the_api_process_becomes_ready_and_stops_cleanly_on_sigterm(
     assert '"service": "credit-ledger"' in output
 
 
-async def test_the_worker_process_stops_cleanly_on_sigterm(
+async def test_the_worker_process_serves_metrics_and_stops_cleanly_on_sigterm(
     make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
 ) -> None:
     env = environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, free_port())
+    metrics_port = free_port()
+    env["SERVICE_WORKER_METRICS_PORT"] = str(metrics_port)
     process = await start("credit-ledger-worker", env)
-    await asyncio.sleep(5)  # imports, broker connection, group join
+    async with httpx.AsyncClient() as client:
+
+        async def consumer_metrics() -> str | None:
+            try:
+                text = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+            except httpx.TransportError:
+                return None
+            return text if "keel_consumer_messages_total" in text else None
+
+        await eventually(consumer_metrics, timeout_s=30)
+    await asyncio.sleep(3)  # broker connection and group join
     assert process.returncode is None, "the worker died on its own"
     returncode, output = await stop(process)
     assert returncode == 0, output

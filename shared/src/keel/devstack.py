@@ -42,6 +42,10 @@ class Service:
     port: int
 
     @property
+    def worker_metrics_port(self) -> int:
+        return self.port + 1000
+
+    @property
     def database(self) -> str:
         return self.name.replace("-", "_")
 
@@ -220,13 +224,15 @@ def run() -> int:
                 "DATABASE_URL": urls[service.name],
                 "SERVICE_HOST": "127.0.0.1",
                 "SERVICE_PORT": str(service.port),
+                "SERVICE_WORKER_METRICS_PORT": str(service.worker_metrics_port),
             }
             stack.spawn(f"{service.name}-api", f"{service.name}-api", env)
             stack.spawn(f"{service.name}-worker", f"{service.name}-worker", env)
         _wait_ready(stack, lambda: stopping)
         for service in SERVICES:
             _say(
-                f"{service.name:<16} http://127.0.0.1:{service.port}  (docs /docs, health /readyz)"
+                f"{service.name:<16} http://127.0.0.1:{service.port} (docs /docs, /readyz)"
+                f"  worker metrics http://127.0.0.1:{service.worker_metrics_port}/metrics"
             )
         _say(f"admin token in {token_path}; logs in {LOCAL / 'logs'}; Ctrl-C stops everything")
         while not stopping:

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Callable
 
 import uvicorn
+from prometheus_client import start_http_server
 
 from keel.logs import configure_logging
 from keel.runtime import Runtime
@@ -32,6 +33,8 @@ def serve_api(app_factory: str, settings: Settings) -> None:
 
 def serve_worker(build: Callable[[Runtime], Worker], settings: Settings) -> None:
     configure_logging(f"{settings.service.name}-worker", settings.service.log_level)
+    if settings.service.worker_metrics_port:
+        start_http_server(settings.service.worker_metrics_port, addr=settings.service.host)
 
     async def main(stopping: asyncio.Event) -> None:
         await build(Runtime.create(settings)).run(stopping)

@@ -21,6 +21,8 @@ class ServiceSettings(BaseSettings):
     environment: Environment = "production"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # The worker has no API; it serves /metrics on this port when set.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: str = "INFO"
 
 
