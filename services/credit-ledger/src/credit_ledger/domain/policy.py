@@ -1,0 +1,80 @@
+"""Managed-credit policies (M2 window, M3 qualifying actions, minor units for M7): effective-dated
+data, validated at load, chosen by the day they apply to."""
+
+import tomllib
+from bisect import bisect_right
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Self, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+POLICY_FILE = Path(__file__).parent.parent / "policies" / "managed.toml"
+DEFAULT_MINOR_UNITS = 2
+
+
+class Versioned(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    effective_from: date
+    note: str = ""
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+class WindowVersion(Versioned):
+    days: int = Field(gt=0)
+
+
+class QualifyingActionsVersion(Versioned):
+    tools: dict[str, frozenset[str]]
+
+    def qualifies(self, tool: str, action: str) -> bool:
+        """M3: only listed actions of the tool count; anything unknown does not."""
+        return action in self.tools.get(tool, frozenset())
+
+
+def _in_force(versions: tuple[V, ...], day: date) -> V:
+    index = bisect_right([v.effective_from for v in versions], day) - 1
+    if index < 0:
+        raise LookupError(f"no policy version in force on {day}")
+    return versions[index]
+
+
+class ManagedPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window: tuple[WindowVersion, ...]
+    qualifying_actions: tuple[QualifyingActionsVersion, ...]
+    currency_minor_units: dict[str, int] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        for name in ("window", "qualifying_actions"):
+            days = [v.effective_from for v in getattr(self, name)]
+            if not days or days != sorted(set(days)):
+                raise ValueError(f"{name}: versions must exist, with increasing effective_from")
+        return self
+
+    def window_on(self, day: date) -> WindowVersion:
+        """M2: the window in force on the day being evaluated."""
+        return _in_force(self.window, day)
+
+    def actions_on(self, day: date) -> QualifyingActionsVersion:
+        return _in_force(self.qualifying_actions, day)
+
+    def window_lengths(self) -> frozenset[int]:
+        return frozenset(v.days for v in self.window)
+
+    def window_changes(self) -> tuple[date, ...]:
+        return tuple(v.effective_from for v in self.window)
+
+    def smallest_unit(self, currency: str) -> Decimal:
+        return Decimal(1).scaleb(-self.currency_minor_units.get(currency, DEFAULT_MINOR_UNITS))
+
+    @classmethod
+    def load(cls, path: Path = POLICY_FILE) -> Self:
+        return cls.model_validate(tomllib.loads(path.read_text()))
