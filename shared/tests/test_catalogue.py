@@ -5,13 +5,13 @@ from typing import Any
 
 import pytest
 
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import EVENTS, UPSTREAM_EVENTS
 from keel.events.envelope import CloudEvent
 from keel.events.registry import EventRejected
 
 
-def test_the_catalogue_has_every_upstream_type() -> None:
-    registered = sorted(spec.name for spec in EVENTS)
+def test_upstream_producers_may_send_exactly_the_upstream_types() -> None:
+    registered = sorted(spec.name for spec in UPSTREAM_EVENTS)
     assert registered == sorted(
         [
             "activity.performed",
@@ -113,3 +113,8 @@ def test_emails_and_domains_are_kept_lower_case() -> None:
 def test_malformed_emails_are_rejected(email: str) -> None:
     [(field, _)] = reject("partner_user.added", email=email)
     assert field == "data.email"
+
+
+def test_internal_types_are_not_accepted_from_upstream() -> None:
+    assert "managed_credit.changed" in {spec.name for spec in EVENTS}
+    assert "managed_credit.changed" not in {spec.name for spec in UPSTREAM_EVENTS}

@@ -11,7 +11,7 @@ from activity_ingest import metrics, repository
 from activity_ingest.config import IngestSettings
 from activity_ingest.domain.validation import Rejection, validate_event
 from activity_ingest.schemas import EventResult, FieldErrorRead, IngestReport, Replay, ReplayRead
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import UPSTREAM_EVENTS
 from keel.events.registry import Event
 from keel.outbox import trace_headers
 
@@ -27,7 +27,9 @@ async def ingest(
     its outbox row: no mark can exist without its event.
     """
     skew = timedelta(seconds=settings.max_future_skew_s)
-    verdicts = [validate_event(item, EVENTS, now=now, max_future_skew=skew) for item in items]
+    verdicts = [
+        validate_event(item, UPSTREAM_EVENTS, now=now, max_future_skew=skew) for item in items
+    ]
     firsts: dict[repository.Identity, tuple[Event[Any], bytes]] = {}
     for verdict in verdicts:
         if isinstance(verdict, Event):

@@ -1,7 +1,9 @@
 """The event catalogue: every type the system speaks, with its payload model, topic, key and an
 example. `GET /v1/event-types` is generated from here, so there is one source of truth."""
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from keel.events import topics
 from keel.events.payloads.account import (
@@ -17,6 +19,7 @@ from keel.events.payloads.account import (
     PartnerUserChangedV1,
 )
 from keel.events.payloads.activity import ActivityPerformedV1
+from keel.events.payloads.credit import ManagedCreditChangedV1
 from keel.events.payloads.deal import DealClosedV1, DealKind, DealType
 from keel.events.registry import EventRegistry, EventType
 
@@ -32,140 +35,166 @@ _client = ClientV1(
 _partner_user = PartnerUserChangedV1(partner_id="p-501", user_id="u-1001")
 _membership = ClientUserV1(client_id="c-2001", user_id="u-1001")
 
-EVENTS = EventRegistry(
-    [
-        EventType(
-            name="activity.performed",
-            version=1,
-            payload=ActivityPerformedV1,
-            topic=topics.ACTIVITY.name,
-            key="client_id",
-            example=ActivityPerformedV1(
-                user_id="u-1001",
-                user_email="ana@agency.example",
-                client_id="c-2001",
-                tool="blog",
-                action="blog.post_published",
-                asset_id="post-77",
-            ),
+UPSTREAM_TYPES: list[EventType[Any]] = [
+    EventType(
+        name="activity.performed",
+        version=1,
+        payload=ActivityPerformedV1,
+        topic=topics.ACTIVITY.name,
+        key="client_id",
+        example=ActivityPerformedV1(
+            user_id="u-1001",
+            user_email="ana@agency.example",
+            client_id="c-2001",
+            tool="blog",
+            action="blog.post_published",
+            asset_id="post-77",
         ),
+    ),
+    EventType(
+        name="partner.registered",
+        version=1,
+        payload=PartnerRegisteredV1,
+        topic=ACCOUNT,
+        key="partner_id",
+        example=PartnerRegisteredV1(
+            partner_id="p-501",
+            name="Agency Example Ltd",
+            partner_type=PartnerType.SOLUTIONS,
+            employee_email_domain="agency.example",
+            country="GB",
+        ),
+    ),
+    EventType(
+        name="partner.employee_domain_changed",
+        version=1,
+        payload=PartnerEmployeeDomainChangedV1,
+        topic=ACCOUNT,
+        key="partner_id",
+        example=PartnerEmployeeDomainChangedV1(
+            partner_id="p-501", employee_email_domain="agency-group.example"
+        ),
+    ),
+    EventType(
+        name="partner.certification_changed",
+        version=1,
+        payload=PartnerCertificationChangedV1,
+        topic=ACCOUNT,
+        key="partner_id",
+        example=PartnerCertificationChangedV1(partner_id="p-501", certified=True),
+    ),
+    EventType(
+        name="partner_user.added",
+        version=1,
+        payload=PartnerUserAddedV1,
+        topic=ACCOUNT,
+        key="partner_id",
+        example=PartnerUserAddedV1(
+            partner_id="p-501",
+            user_id="u-1001",
+            email="ana@agency.example",
+            partner_employee=True,
+        ),
+    ),
+    *(
         EventType(
-            name="partner.registered",
+            name=f"partner_user.{change}",
             version=1,
-            payload=PartnerRegisteredV1,
+            payload=PartnerUserChangedV1,
             topic=ACCOUNT,
             key="partner_id",
-            example=PartnerRegisteredV1(
-                partner_id="p-501",
-                name="Agency Example Ltd",
-                partner_type=PartnerType.SOLUTIONS,
-                employee_email_domain="agency.example",
-                country="GB",
-            ),
-        ),
+            example=_partner_user,
+        )
+        for change in ("deactivated", "reactivated", "removed")
+    ),
+    *(
         EventType(
-            name="partner.employee_domain_changed",
+            name=f"client.{change}",
             version=1,
-            payload=PartnerEmployeeDomainChangedV1,
-            topic=ACCOUNT,
-            key="partner_id",
-            example=PartnerEmployeeDomainChangedV1(
-                partner_id="p-501", employee_email_domain="agency-group.example"
-            ),
-        ),
-        EventType(
-            name="partner.certification_changed",
-            version=1,
-            payload=PartnerCertificationChangedV1,
-            topic=ACCOUNT,
-            key="partner_id",
-            example=PartnerCertificationChangedV1(partner_id="p-501", certified=True),
-        ),
-        EventType(
-            name="partner_user.added",
-            version=1,
-            payload=PartnerUserAddedV1,
-            topic=ACCOUNT,
-            key="partner_id",
-            example=PartnerUserAddedV1(
-                partner_id="p-501",
-                user_id="u-1001",
-                email="ana@agency.example",
-                partner_employee=True,
-            ),
-        ),
-        *(
-            EventType(
-                name=f"partner_user.{change}",
-                version=1,
-                payload=PartnerUserChangedV1,
-                topic=ACCOUNT,
-                key="partner_id",
-                example=_partner_user,
-            )
-            for change in ("deactivated", "reactivated", "removed")
-        ),
-        *(
-            EventType(
-                name=f"client.{change}",
-                version=1,
-                payload=ClientV1,
-                topic=ACCOUNT,
-                key="client_id",
-                example=_client,
-            )
-            for change in ("created", "updated")
-        ),
-        EventType(
-            name="client.subscription_changed",
-            version=1,
-            payload=ClientSubscriptionChangedV1,
+            payload=ClientV1,
             topic=ACCOUNT,
             key="client_id",
-            example=ClientSubscriptionChangedV1(
-                client_id="c-2001",
-                mrr=Decimal("1250.00"),
-                currency="EUR",
-                products=["marketing_hub_pro", "sales_hub_starter"],
-            ),
+            example=_client,
+        )
+        for change in ("created", "updated")
+    ),
+    EventType(
+        name="client.subscription_changed",
+        version=1,
+        payload=ClientSubscriptionChangedV1,
+        topic=ACCOUNT,
+        key="client_id",
+        example=ClientSubscriptionChangedV1(
+            client_id="c-2001",
+            mrr=Decimal("1250.00"),
+            currency="EUR",
+            products=["marketing_hub_pro", "sales_hub_starter"],
         ),
-        *(
-            EventType(
-                name=f"client.user_{change}",
-                version=1,
-                payload=ClientUserV1,
-                topic=ACCOUNT,
-                key="client_id",
-                example=_membership,
-            )
-            for change in ("added", "removed")
-        ),
+    ),
+    *(
         EventType(
-            name="client.apps_used",
+            name=f"client.user_{change}",
             version=1,
-            payload=ClientAppsUsedV1,
+            payload=ClientUserV1,
             topic=ACCOUNT,
             key="client_id",
-            example=ClientAppsUsedV1(client_id="c-2001", apps=["crm", "email", "workflows"]),
+            example=_membership,
+        )
+        for change in ("added", "removed")
+    ),
+    EventType(
+        name="client.apps_used",
+        version=1,
+        payload=ClientAppsUsedV1,
+        topic=ACCOUNT,
+        key="client_id",
+        example=ClientAppsUsedV1(client_id="c-2001", apps=["crm", "email", "workflows"]),
+    ),
+    EventType(
+        name="deal.closed",
+        version=1,
+        payload=DealClosedV1,
+        topic=topics.DEAL.name,
+        key="partner_id",
+        example=DealClosedV1(
+            deal_id="d-9001",
+            partner_id="p-501",
+            client_id="c-2001",
+            client_domain="baeckerei-schmidt.de",
+            client_country="DE",
+            currency="EUR",
+            deal_type=DealType.SOURCED,
+            product_line="marketing_hub",
+            kind=DealKind.NEW,
+            mrr_delta=Decimal("800.00"),
         ),
-        EventType(
-            name="deal.closed",
-            version=1,
-            payload=DealClosedV1,
-            topic=topics.DEAL.name,
-            key="partner_id",
-            example=DealClosedV1(
-                deal_id="d-9001",
-                partner_id="p-501",
-                client_id="c-2001",
-                client_domain="baeckerei-schmidt.de",
-                client_country="DE",
-                currency="EUR",
-                deal_type=DealType.SOURCED,
-                product_line="marketing_hub",
-                kind=DealKind.NEW,
-                mrr_delta=Decimal("800.00"),
-            ),
+    ),
+]
+
+# What upstream producers may send (activity-ingest accepts these and only these).
+UPSTREAM_EVENTS = EventRegistry(UPSTREAM_TYPES)
+
+INTERNAL_TYPES: list[EventType[Any]] = [
+    EventType(
+        name="managed_credit.changed",
+        version=1,
+        payload=ManagedCreditChangedV1,
+        topic=topics.CREDIT.name,
+        key="partner_id",
+        example=ManagedCreditChangedV1(
+            partner_id="p-501",
+            client_id="c-2001",
+            effective_on=date(2025, 3, 14),
+            amount=Decimal("625.00"),
+            currency="EUR",
+            denominator=2,
+            client_country="DE",
+            rule="M7",
+            cause=["product/blog/evt-0001"],
+            recorded_at=datetime(2025, 3, 14, 9, 30, 2, tzinfo=UTC),
         ),
-    ]
-)
+    ),
+]
+
+# Every type of the system, for consumers.
+EVENTS = EventRegistry([*UPSTREAM_TYPES, *INTERNAL_TYPES])

@@ -37,6 +37,7 @@ from keel.tables import AppliedEvent
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
+BatchHook = Callable[[AsyncSession, Sequence[Event[Any]]], Awaitable[None]]
 
 
 class Record(Protocol):
@@ -58,12 +59,15 @@ class Subscription:
     """What one consumer group reads and how each event type is applied.
 
     Types on the topics without a handler are acknowledged (recorded as applied) and ignored.
+    `after_batch`, when given, runs once per batch in the same transaction, after the handlers,
+    with the events they applied: for work that is cheaper per batch than per event.
     """
 
     name: str
     topics: Sequence[str]
     handlers: Mapping[str, Handler]
     registry: EventRegistry
+    after_batch: BatchHook | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +239,7 @@ class ConsumerLoop:
     ) -> dict[int, str | DeadLetter]:
         """Outcome per record offset: applied, duplicate, or a dead letter (careful mode only)."""
         outcomes: dict[int, str | DeadLetter] = {}
+        applied: list[Event[Any]] = []
         async with self.sessions() as session:
             fresh = await self._mark_applied(session, decoded)
             for record, event in decoded:
@@ -252,6 +257,9 @@ class ConsumerLoop:
                         await self._unmark(session, event)
                         continue
                 outcomes[record.offset] = "applied"
+                applied.append(event)
+            if self.subscription.after_batch is not None and applied:
+                await self.subscription.after_batch(session, applied)
             await session.commit()
         return outcomes
 

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 
 from activity_ingest.schemas import EventTypeCatalogue, EventTypeRead
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import UPSTREAM_EVENTS
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import PrincipalDep
 
@@ -27,7 +27,7 @@ async def list_event_types(_: PrincipalDep) -> EventTypeCatalogue:
                 key=spec.key,
                 dataschema=spec.dataschema,
                 data_schema=spec.json_schema(),
-                example=EVENTS.envelope(
+                example=UPSTREAM_EVENTS.envelope(
                     spec.name,
                     spec.example,
                     id=f"example-{spec.name}",
@@ -35,6 +35,6 @@ async def list_event_types(_: PrincipalDep) -> EventTypeCatalogue:
                     time=EXAMPLE_TIME,
                 ).model_dump(mode="json", exclude_none=True),
             )
-            for spec in EVENTS
+            for spec in UPSTREAM_EVENTS
         ]
     )

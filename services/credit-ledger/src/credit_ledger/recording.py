@@ -1,0 +1,67 @@
+"""Upstream events and client-access actions as fact rows (what the M-rules read)."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from keel.events.registry import Event
+
+# Event types whose facts the M-rules use; the others on the topics are acknowledged and ignored.
+RECORDED = frozenset(
+    {
+        "activity.performed",
+        "partner.registered",
+        "partner.employee_domain_changed",
+        "partner_user.added",
+        "partner_user.deactivated",
+        "partner_user.reactivated",
+        "partner_user.removed",
+        "client.created",
+        "client.updated",
+        "client.subscription_changed",
+        "client.user_added",
+        "client.user_removed",
+    }
+)
+
+# Facts stated through this service's API (the client access manager, M4 and M5).
+LINKED, UNLINKED, ACCESS_REMOVED, SERVICES_ENDED = (
+    "link.added",
+    "link.removed",
+    "access.removed",
+    "services.ended",
+)
+LOCAL_SOURCE = "credit-ledger"
+
+
+def fact_row(
+    *,
+    source: str,
+    event_id: str,
+    kind: str,
+    at: datetime,
+    payload: BaseModel | None = None,
+    **ids: str,
+) -> dict[str, Any]:
+    data = payload.model_dump(mode="json") if payload is not None else {}
+    return {
+        "source": source,
+        "event_id": event_id,
+        "kind": kind,
+        "at": at,
+        "client_id": ids.get("client_id", data.get("client_id")),
+        "partner_id": ids.get("partner_id", data.get("partner_id")),
+        "user_id": ids.get("user_id", data.get("user_id")),
+        "data": data,
+    }
+
+
+def event_fact(event: Event[Any]) -> dict[str, Any]:
+    return fact_row(
+        source=event.envelope.source,
+        event_id=event.envelope.id,
+        kind=event.envelope.type,
+        at=event.time,
+        payload=event.payload,
+    )
