@@ -1,12 +1,57 @@
-"""Events this service applies; each handler runs in the batch transaction, once per event id."""
+"""Events the ledger applies: every fact is recorded once per event id, then each client the
+batch touched is recomputed from its facts and the ledger gets what changed (M1-M8)."""
 
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from credit_ledger import ledger, repository
+from credit_ledger.domain.policy import ManagedPolicy
+from credit_ledger.recording import RECORDED, event_fact
+from keel.clock import Clock
 from keel.events import topics
 from keel.events.catalogue import EVENTS
+from keel.events.registry import Event
 from keel.kafka.consumer import Subscription
 
-SUBSCRIPTION = Subscription(
-    name="credit-ledger",
-    topics=[topics.ACTIVITY.name, topics.ACCOUNT.name],
-    handlers={},
-    registry=EVENTS,
-)
+
+async def record(session: AsyncSession, event: Event[Any]) -> None:
+    await repository.record_facts(session, [event_fact(event)])
+
+
+async def touched_clients(
+    session: AsyncSession, events: Sequence[Event[Any]]
+) -> dict[str, list[str]]:
+    """Each client whose figures the events may change, with the events (its cause)."""
+    causes: dict[str, list[str]] = {}
+    for event in events:
+        reference = f"{event.envelope.source}/{event.envelope.id}"
+        payload = event.payload
+        if (client_id := getattr(payload, "client_id", None)) is not None:
+            clients = {client_id}
+        elif event.envelope.type.startswith("partner_user."):
+            clients = await repository.clients_of_users(session, [payload.user_id])
+        else:  # the partner's employee domain: every client of its users (M4)
+            clients = await repository.clients_of_partners(session, [payload.partner_id])
+        for client in clients:
+            causes.setdefault(client, []).append(reference)
+    return causes
+
+
+def subscription(policy: ManagedPolicy, clock: Clock) -> Subscription:
+    async def refresh(session: AsyncSession, events: Sequence[Event[Any]]) -> None:
+        recorded = [event for event in events if event.envelope.type in RECORDED]
+        recorded_at = clock.now()
+        for client_id, cause in sorted((await touched_clients(session, recorded)).items()):
+            await ledger.refresh_client(
+                session, client_id, policy=policy, recorded_at=recorded_at, cause=cause
+            )
+
+    return Subscription(
+        name="credit-ledger",
+        topics=[topics.ACTIVITY.name, topics.ACCOUNT.name],
+        handlers=dict.fromkeys(RECORDED, record),
+        registry=EVENTS,
+        after_batch=refresh,
+    )

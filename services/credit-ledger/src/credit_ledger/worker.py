@@ -1,5 +1,6 @@
 from credit_ledger.config import load_settings
-from credit_ledger.consumers import SUBSCRIPTION
+from credit_ledger.consumers import subscription
+from credit_ledger.domain.policy import ManagedPolicy
 from keel.entrypoints import serve_worker
 from keel.runtime import Runtime
 from keel.worker import Worker
@@ -7,7 +8,7 @@ from keel.worker import Worker
 
 def build_worker(runtime: Runtime) -> Worker:
     worker = Worker(runtime)
-    worker.consume(SUBSCRIPTION)
+    worker.consume(subscription(ManagedPolicy.load(), runtime.clock))
     worker.relay_outbox()
     return worker
 

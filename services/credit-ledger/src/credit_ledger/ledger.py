@@ -1,0 +1,200 @@
+"""The append-only managed-credit ledger: what the facts say now, reconciled with what was
+recorded, written as new entries (never updates), each announced on `credit.events.v1`."""
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from credit_ledger.domain.attribution import Attribution, attribute, change_days
+from credit_ledger.domain.facts import ClientHistory
+from credit_ledger.domain.policy import ManagedPolicy
+from credit_ledger.history import load_history
+from credit_ledger.tables import LedgerEntry
+from keel.events.catalogue import EVENTS
+from keel.events.payloads.credit import ManagedCreditChangedV1
+from keel.kafka.publisher import Message
+from keel.outbox import enqueue, event_message
+
+SOURCE = "credit-ledger"
+V = TypeVar("V")
+_RULE = re.compile(r"\bM[1-8]\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """A partner's managed credit for a client from a day on."""
+
+    amount: Decimal
+    currency: str
+    denominator: int
+
+    @property
+    def zero(self) -> bool:
+        return self.amount == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    day: date
+    credit: Credit
+    rule: str
+    country: str | None
+
+
+def desired_steps(history: ClientHistory, policy: ManagedPolicy) -> dict[str, list[Step]]:
+    """Per partner, the days its credit for the client changes and the rule that changes it."""
+    steps: dict[str, list[Step]] = {}
+    previous: dict[str, Credit] = {}
+    for day in change_days(history, policy):
+        attribution = attribute(history, day, policy)
+        now = _credits(attribution)
+        for partner_id in sorted(now.keys() | previous.keys()):
+            before = previous.get(partner_id)
+            after = now.get(partner_id) or _nothing(before, attribution)
+            if after != (before or _nothing(None, attribution)):
+                rule = _rule(attribution, partner_id, before, after)
+                steps.setdefault(partner_id, []).append(Step(day, after, rule, attribution.country))
+            previous[partner_id] = after
+    return steps
+
+
+def _credits(attribution: Attribution) -> dict[str, Credit]:
+    if attribution.currency is None:
+        return {}
+    return {
+        share.partner_id: Credit(share.credit, attribution.currency, share.denominator)
+        for share in attribution.shares
+    }
+
+
+def _nothing(before: Credit | None, attribution: Attribution) -> Credit:
+    currency = attribution.currency or (before.currency if before else "USD")
+    return Credit(Decimal(0), currency, 0)
+
+
+def _rule(attribution: Attribution, partner_id: str, before: Credit | None, after: Credit) -> str:
+    """The rule behind a change: M1 starts credit, M7 moves a share, and an end names the rule
+    that ended it (M2 window, M5 removal...), read from the explanation."""
+    if after.zero:
+        for verdict in attribution.not_managing:
+            if verdict.partner_id == partner_id and verdict.reasons:
+                found = _RULE.findall(verdict.reasons[0])
+                return found[-1] if found else "M1"
+        return "M7"
+    return "M1" if before is None or before.zero else "M7"
+
+
+def known_steps(entries: Iterable[LedgerEntry]) -> dict[str, dict[date, Credit]]:
+    """Per partner, the credit recorded for each effective day (the latest entry wins)."""
+    known: dict[str, dict[date, Credit]] = {}
+    for entry in sorted(entries, key=lambda e: (e.recorded_at, e.id or 0)):
+        credit = Credit(entry.amount, entry.currency, entry.denominator)
+        known.setdefault(entry.partner_id, {})[entry.effective_on] = credit
+    return known
+
+
+def value_on(steps: Mapping[date, V], day: date) -> V | None:
+    """The value of the last step on or before `day`."""
+    earlier = [d for d in steps if d <= day]
+    return steps[max(earlier)] if earlier else None
+
+
+def reconcile(
+    desired: Mapping[str, Sequence[Step]], known: Mapping[str, Mapping[date, Credit]]
+) -> list[tuple[str, Step]]:
+    """The entries that make the recorded timeline say what the facts say, on every day.
+
+    A day only the record knows (a change the facts no longer make) gets an entry too, carrying
+    what the facts say for it: that is how a late event corrects a past day.
+    """
+    changes: list[tuple[str, Step]] = []
+    for partner_id in sorted(desired.keys() | known.keys()):
+        wanted = {step.day: step for step in desired.get(partner_id, ())}
+        recorded = dict(known.get(partner_id, {}))
+        for day in sorted(wanted.keys() | recorded.keys()):
+            basis = value_on(wanted, day)
+            current = value_on(recorded, day)
+            target = basis.credit if basis else None
+            if _same(target, current):
+                continue
+            if target is None:
+                assert current is not None  # _same holds when both are None
+                target = Credit(Decimal(0), current.currency, 0)
+            step = Step(
+                day, target, basis.rule if basis else "M1", basis.country if basis else None
+            )
+            changes.append((partner_id, step))
+            recorded[day] = target
+    return changes
+
+
+def _same(a: Credit | None, b: Credit | None) -> bool:
+    if a is None or b is None:
+        return (a is None or a.zero) and (b is None or b.zero)
+    return a == b
+
+
+async def refresh_client(
+    session: AsyncSession,
+    client_id: str,
+    *,
+    policy: ManagedPolicy,
+    recorded_at: datetime,
+    cause: Sequence[str],
+) -> list[LedgerEntry]:
+    """Recompute the client from its facts and append (and announce) what changed."""
+    history = await load_history(session, client_id)
+    entries = (
+        await session.scalars(select(LedgerEntry).where(col(LedgerEntry.client_id) == client_id))
+    ).all()
+    written = [
+        LedgerEntry(
+            partner_id=partner_id,
+            client_id=client_id,
+            effective_on=step.day,
+            amount=step.credit.amount,
+            currency=step.credit.currency,
+            denominator=step.credit.denominator,
+            country=step.country,
+            rule=step.rule,
+            cause=list(cause),
+            recorded_at=recorded_at,
+        )
+        for partner_id, step in reconcile(desired_steps(history, policy), known_steps(entries))
+    ]
+    if written:
+        session.add_all(written)
+        await session.flush()
+        await enqueue(session, [_announcement(entry) for entry in written])
+    return written
+
+
+def _announcement(entry: LedgerEntry) -> Message:
+    payload = ManagedCreditChangedV1(
+        partner_id=entry.partner_id,
+        client_id=entry.client_id,
+        effective_on=entry.effective_on,
+        amount=entry.amount,
+        currency=entry.currency,
+        denominator=entry.denominator,
+        client_country=entry.country,
+        rule=entry.rule,
+        cause=entry.cause,
+        recorded_at=entry.recorded_at,
+    )
+    envelope = EVENTS.envelope(
+        "managed_credit.changed",
+        payload,
+        id=f"ledger-entry-{entry.id}",
+        source=SOURCE,
+        time=datetime.combine(entry.effective_on, time(), tzinfo=UTC),
+        subject=entry.client_id,
+    )
+    return event_message(EVENTS.parse(envelope))

@@ -1,0 +1,114 @@
+"""Ledger test support: upstream events as activity-ingest would publish them, and reading
+the ledger back."""
+
+from datetime import datetime
+from decimal import Decimal
+from itertools import count
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from credit_ledger.tables import LedgerEntry
+from keel.events.catalogue import EVENTS
+from keel.events.payloads.account import (
+    ClientSubscriptionChangedV1,
+    ClientUserV1,
+    ClientV1,
+    PartnerRegisteredV1,
+    PartnerType,
+    PartnerUserAddedV1,
+    PartnerUserChangedV1,
+)
+from keel.events.payloads.activity import ActivityPerformedV1
+from keel.kafka.publisher import Message
+from keel.outbox import event_message
+
+_ids = count(1)
+
+
+def message(type_name: str, payload: BaseModel, when: datetime, event_id: str = "") -> Message:
+    envelope = EVENTS.envelope(
+        type_name, payload, id=event_id or f"ev-{next(_ids)}", source="test", time=when
+    )
+    return event_message(EVENTS.parse(envelope))
+
+
+def partner(partner_id: str, domain: str, when: datetime) -> Message:
+    return message(
+        "partner.registered",
+        PartnerRegisteredV1(
+            partner_id=partner_id,
+            name=partner_id,
+            partner_type=PartnerType.SOLUTIONS,
+            employee_email_domain=domain,
+            country="GB",
+        ),
+        when,
+    )
+
+
+def employee(partner_id: str, user_id: str, email: str, when: datetime) -> Message:
+    return message(
+        "partner_user.added",
+        PartnerUserAddedV1(
+            partner_id=partner_id, user_id=user_id, email=email, partner_employee=True
+        ),
+        when,
+    )
+
+
+def user_change(kind: str, partner_id: str, user_id: str, when: datetime) -> Message:
+    return message(
+        f"partner_user.{kind}", PartnerUserChangedV1(partner_id=partner_id, user_id=user_id), when
+    )
+
+
+def client(client_id: str, when: datetime, country: str = "US") -> Message:
+    return message(
+        "client.created",
+        ClientV1(
+            client_id=client_id,
+            name=client_id,
+            website_domain=f"{client_id}.example",
+            country=country,
+            currency="USD",
+        ),
+        when,
+    )
+
+
+def subscription(client_id: str, mrr: str, when: datetime, currency: str = "USD") -> Message:
+    return message(
+        "client.subscription_changed",
+        ClientSubscriptionChangedV1(client_id=client_id, mrr=Decimal(mrr), currency=currency),
+        when,
+    )
+
+
+def member(client_id: str, user_id: str, when: datetime, added: bool = True) -> Message:
+    kind = "client.user_added" if added else "client.user_removed"
+    return message(kind, ClientUserV1(client_id=client_id, user_id=user_id), when)
+
+
+def activity(
+    client_id: str, user_id: str, email: str, action: str, when: datetime, event_id: str = ""
+) -> Message:
+    return message(
+        "activity.performed",
+        ActivityPerformedV1(
+            user_id=user_id,
+            user_email=email,
+            client_id=client_id,
+            tool=action.split(".")[0],
+            action=action,
+        ),
+        when,
+        event_id,
+    )
+
+
+async def ledger_entries(engine: AsyncEngine) -> list[LedgerEntry]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(LedgerEntry).order_by(LedgerEntry.id))  # type: ignore[arg-type]
+        return [LedgerEntry.model_validate(row._mapping) for row in rows]
