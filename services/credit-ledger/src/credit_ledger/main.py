@@ -1,6 +1,8 @@
 from fastapi import FastAPI
 
+from credit_ledger.api import access, credit, policies
 from credit_ledger.config import load_settings
+from credit_ledger.domain.policy import ManagedPolicy
 from keel.clock import Clock
 from keel.entrypoints import serve_api
 from keel.http.app import create_service_app
@@ -9,15 +11,17 @@ from keel.settings import Settings
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         Runtime.create(settings or load_settings(), clock),
         title="credit-ledger",
         description=(
             "Managed attribution with expiry windows and the append-only managed-credit ledger "
             "(M-rules)."
         ),
-        routers=[],
+        routers=[credit.router, access.router, policies.router],
     )
+    app.state.policy = ManagedPolicy.load()  # validated at start: a bad policy stops the process
+    return app
 
 
 def run() -> None:

@@ -42,17 +42,20 @@ def fact_row(
     kind: str,
     at: datetime,
     payload: BaseModel | None = None,
-    **ids: str,
+    client_id: str | None = None,
+    partner_id: str | None = None,
+    user_id: str | None = None,
 ) -> dict[str, Any]:
+    """A fact row; the ids come from the payload unless given."""
     data = payload.model_dump(mode="json") if payload is not None else {}
     return {
         "source": source,
         "event_id": event_id,
         "kind": kind,
         "at": at,
-        "client_id": ids.get("client_id", data.get("client_id")),
-        "partner_id": ids.get("partner_id", data.get("partner_id")),
-        "user_id": ids.get("user_id", data.get("user_id")),
+        "client_id": client_id or data.get("client_id"),
+        "partner_id": partner_id or data.get("partner_id"),
+        "user_id": user_id or data.get("user_id"),
         "data": data,
     }
 

@@ -1,6 +1,7 @@
 """Queries of the ledger's facts and entries; may flush, never commits."""
 
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -8,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from credit_ledger.tables import Fact
+from credit_ledger.tables import Fact, LedgerEntry
 
 FACT: Table = Fact.__table__  # type: ignore[attr-defined]
 
@@ -47,3 +48,47 @@ async def clients_of_partners(session: AsyncSession, partner_ids: Iterable[str])
         .distinct()
     )
     return {client_id for client_id in found if client_id}
+
+
+async def partner_entries(
+    session: AsyncSession, partner_id: str, *, known_at: datetime | None = None
+) -> Sequence[LedgerEntry]:
+    query = select(LedgerEntry).where(col(LedgerEntry.partner_id) == partner_id)
+    if known_at is not None:
+        query = query.where(col(LedgerEntry.recorded_at) <= known_at)
+    return (await session.scalars(query.order_by(col(LedgerEntry.id)))).all()
+
+
+async def ledger_page(
+    session: AsyncSession,
+    partner_id: str,
+    *,
+    start: date | None,
+    end: date | None,
+    known_at: datetime | None,
+    after: int | None,
+    limit: int,
+) -> Sequence[LedgerEntry]:
+    query = select(LedgerEntry).where(col(LedgerEntry.partner_id) == partner_id)
+    if start is not None:
+        query = query.where(col(LedgerEntry.effective_on) >= start)
+    if end is not None:
+        query = query.where(col(LedgerEntry.effective_on) <= end)
+    if known_at is not None:
+        query = query.where(col(LedgerEntry.recorded_at) <= known_at)
+    if after is not None:
+        query = query.where(col(LedgerEntry.id) > after)
+    return (await session.scalars(query.order_by(col(LedgerEntry.id)).limit(limit))).all()
+
+
+async def partner_user_facts(
+    session: AsyncSession, partner_id: str, user_id: str | None = None
+) -> Sequence[Fact]:
+    """The partner's user facts (added, status changes) and its links, in event-time order."""
+    query = select(Fact).where(
+        col(Fact.partner_id) == partner_id,
+        col(Fact.kind).startswith("partner_user.") | col(Fact.kind).startswith("link."),
+    )
+    if user_id is not None:
+        query = query.where(col(Fact.user_id) == user_id)
+    return (await session.scalars(query.order_by(col(Fact.at), col(Fact.event_id)))).all()

@@ -1,0 +1,111 @@
+from fastapi import APIRouter, status
+
+from credit_ledger import service
+from credit_ledger.dependencies import PolicyDep
+from credit_ledger.recording import ACCESS_REMOVED, LINKED, SERVICES_ENDED, UNLINKED
+from credit_ledger.schemas import AccessActionRead, EmployeesRead, RemoveAccess
+from keel.http.app import API_PREFIX
+from keel.http.dependencies import ClockDep, PartnerReaderDep, PartnerWriterDep, SessionDep
+
+router = APIRouter(prefix=API_PREFIX, tags=["client access"])
+
+USER_CLIENT = "/partners/{partner_id}/users/{user_id}/clients/{client_id}"
+
+
+@router.post(f"{USER_CLIENT}/link", status_code=status.HTTP_201_CREATED)
+async def link_user(
+    partner_id: str,
+    user_id: str,
+    client_id: str,
+    session: SessionDep,
+    clock: ClockDep,
+    policy: PolicyDep,
+    _: PartnerWriterDep,
+) -> AccessActionRead:
+    """Assign a user to a client by hand (M4): contractors and other domains earn credit only
+    from activities after this."""
+    return await service.act_on_access(
+        session,
+        partner_id=partner_id,
+        client_id=client_id,
+        user_id=user_id,
+        action=LINKED,
+        now=clock.now(),
+        policy=policy,
+    )
+
+
+@router.delete(f"{USER_CLIENT}/link")
+async def unlink_user(
+    partner_id: str,
+    user_id: str,
+    client_id: str,
+    session: SessionDep,
+    clock: ClockDep,
+    policy: PolicyDep,
+    _: PartnerWriterDep,
+) -> AccessActionRead:
+    """End a manual assignment (M4)."""
+    return await service.act_on_access(
+        session,
+        partner_id=partner_id,
+        client_id=client_id,
+        user_id=user_id,
+        action=UNLINKED,
+        now=clock.now(),
+        policy=policy,
+    )
+
+
+@router.post(f"{USER_CLIENT}/remove-access")
+async def remove_access(
+    partner_id: str,
+    user_id: str,
+    client_id: str,
+    confirmation: RemoveAccess,
+    session: SessionDep,
+    clock: ClockDep,
+    policy: PolicyDep,
+    _: PartnerWriterDep,
+) -> AccessActionRead:
+    """Remove the user's access to the client, confirmed by `{"confirm": "REMOVE"}`: managed
+    credit through this user stops today; only the client can restore the user (M5)."""
+    return await service.act_on_access(
+        session,
+        partner_id=partner_id,
+        client_id=client_id,
+        user_id=user_id,
+        action=ACCESS_REMOVED,
+        now=clock.now(),
+        policy=policy,
+    )
+
+
+@router.post("/partners/{partner_id}/clients/{client_id}/end-services")
+async def end_services(
+    partner_id: str,
+    client_id: str,
+    session: SessionDep,
+    clock: ClockDep,
+    policy: PolicyDep,
+    _: PartnerWriterDep,
+) -> AccessActionRead:
+    """The partner ends its services for the client: managed credit stops today (M5), until it
+    links a user to the client again."""
+    return await service.act_on_access(
+        session,
+        partner_id=partner_id,
+        client_id=client_id,
+        user_id=None,
+        action=SERVICES_ENDED,
+        now=clock.now(),
+        policy=policy,
+    )
+
+
+@router.get("/partners/{partner_id}/employees", response_model=EmployeesRead)
+async def read_employees(
+    partner_id: str, session: SessionDep, _: PartnerReaderDep
+) -> EmployeesRead:
+    """The partner's users: partner-employee flag, status, and the clients linked by hand."""
+    return await service.employees(session, partner_id)

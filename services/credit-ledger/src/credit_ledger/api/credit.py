@@ -1,0 +1,68 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from credit_ledger import service
+from credit_ledger.dependencies import AsOfDep, PolicyDep
+from credit_ledger.schemas import AttributionRead, ExpiringRead, LedgerPage, ManagedCreditRead
+from keel.http.app import API_PREFIX
+from keel.http.dependencies import AdminDep, PartnerReaderDep, SessionDep
+
+router = APIRouter(prefix=API_PREFIX, tags=["managed credit"])
+
+
+@router.get("/clients/{client_id}/attribution", response_model=AttributionRead)
+async def read_attribution(
+    client_id: str, as_of: AsOfDep, session: SessionDep, policy: PolicyDep, _: AdminDep
+) -> AttributionRead:
+    """Who manages the client on the day, for how much, and why; and who does not, and why
+    (M1-M8): qualifying users, the activities that count with their expiry, the window."""
+    return await service.attribution(session, client_id, as_of, policy)
+
+
+@router.get("/partners/{partner_id}/managed-credit", response_model=ManagedCreditRead)
+async def read_managed_credit(
+    partner_id: str, as_of: AsOfDep, session: SessionDep, _: PartnerReaderDep
+) -> ManagedCreditRead:
+    """Every client the partner manages on the day, with credit, share and expiry; totals per
+    currency."""
+    return await service.managed_credit(session, partner_id, as_of)
+
+
+@router.get("/partners/{partner_id}/ledger", response_model=LedgerPage)
+async def read_ledger(
+    partner_id: str,
+    session: SessionDep,
+    _: PartnerReaderDep,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+    known_at: Annotated[
+        AwareDatetime | None, Query(description="Only what was recorded by then")
+    ] = None,
+    after: Annotated[int | None, Query(description="The `next_after` of the previous page")] = None,
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> LedgerPage:
+    """The append-only ledger entries (effective day in [from, to]), oldest first, paginated."""
+    return await service.ledger_page(
+        session,
+        partner_id,
+        start=start,
+        end=end,
+        known_at=known_at,
+        after=after,
+        limit=page_size,
+    )
+
+
+@router.get("/partners/{partner_id}/expiring", response_model=ExpiringRead)
+async def read_expiring(
+    partner_id: str,
+    as_of: AsOfDep,
+    session: SessionDep,
+    _: PartnerReaderDep,
+    within_days: Annotated[int, Query(ge=0, le=366)] = 30,
+) -> ExpiringRead:
+    """Clients whose managed credit ends within N days unless a new qualifying activity
+    happens, with the credit at risk (M6)."""
+    return await service.expiring(session, partner_id, as_of, within_days)

@@ -1,0 +1,248 @@
+"""Use cases behind the HTTP API: reads computed from facts and the ledger, and the client
+access manager's actions (M4, M5), each recorded as a fact and applied at once. The one place
+that commits."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from credit_ledger import ledger, repository
+from credit_ledger.domain.attribution import attribute
+from credit_ledger.domain.policy import ManagedPolicy
+from credit_ledger.history import STATUS_OF, load_history
+from credit_ledger.recording import LINKED, LOCAL_SOURCE, fact_row
+from credit_ledger.schemas import (
+    AccessActionRead,
+    AttributionRead,
+    CountingActivityRead,
+    EmployeeRead,
+    EmployeesRead,
+    ExpiringClientRead,
+    ExpiringRead,
+    LedgerEntryRead,
+    LedgerPage,
+    ManagedClientRead,
+    ManagedCreditRead,
+    ManagingPartnerRead,
+    NotManagingPartnerRead,
+    WindowRead,
+)
+from credit_ledger.tables import LedgerEntry
+from keel.errors import NotFound
+
+
+async def attribution(
+    session: AsyncSession, client_id: str, as_of: date, policy: ManagedPolicy
+) -> AttributionRead:
+    """M8: the client's figures on a day, down to the activities that make them."""
+    history = await load_history(session, client_id)
+    if not history.partners and not history.subscription.changes:
+        raise NotFound(f"no facts are known about client {client_id}")
+    result = attribute(history, as_of, policy)
+    window = policy.window_on(as_of)
+    return AttributionRead(
+        client_id=client_id,
+        as_of=as_of,
+        mrr=result.mrr,
+        currency=result.currency,
+        country=result.country,
+        window=WindowRead(**window.model_dump(exclude={"version"}), version=window.version),
+        qualifying_actions_version=result.actions_version,
+        managing=[
+            ManagingPartnerRead(
+                partner_id=share.partner_id,
+                share=f"1/{share.denominator}",
+                credit=share.credit,
+                qualifying_users=list(share.verdict.qualifying_users),
+                activities=[
+                    CountingActivityRead(
+                        event_id=a.event_id,
+                        user_id=a.user_id,
+                        action=a.action,
+                        occurred_at=a.occurred_at,
+                        expires_on=a.expires_on,
+                    )
+                    for a in share.verdict.counting
+                ],
+                ends_on=share.verdict.ends_on,
+            )
+            for share in result.shares
+        ],
+        not_managing=[
+            NotManagingPartnerRead(partner_id=v.partner_id, reasons=list(v.reasons))
+            for v in result.not_managing
+        ],
+    )
+
+
+def _by_client(entries: Sequence[LedgerEntry]) -> dict[str, list[LedgerEntry]]:
+    grouped: dict[str, list[LedgerEntry]] = defaultdict(list)
+    for entry in entries:
+        grouped[entry.client_id].append(entry)
+    return grouped
+
+
+def _managed_on(entries: Sequence[LedgerEntry], as_of: date) -> list[ManagedClientRead]:
+    managed = []
+    for client_id, client_entries in sorted(_by_client(entries).items()):
+        [steps] = ledger.known_steps(client_entries).values()  # one partner's entries
+        credit = ledger.value_on(steps, as_of)
+        if credit is None or credit.zero:
+            continue
+        latest = {e.effective_on: e for e in client_entries}
+        current = latest[max(d for d in latest if d <= as_of)]
+        ends = [day for day in sorted(steps) if day > as_of and steps[day].zero]
+        managed.append(
+            ManagedClientRead(
+                client_id=client_id,
+                credit=credit.amount,
+                currency=credit.currency,
+                share_denominator=credit.denominator,
+                country=current.country,
+                ends_on=ends[0] if ends else None,
+            )
+        )
+    return managed
+
+
+def _totals(amounts: Sequence[tuple[str, Decimal]]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for currency, amount in amounts:
+        totals[currency] += amount
+    return dict(sorted(totals.items()))
+
+
+async def managed_credit(session: AsyncSession, partner_id: str, as_of: date) -> ManagedCreditRead:
+    clients = _managed_on(await repository.partner_entries(session, partner_id), as_of)
+    return ManagedCreditRead(
+        partner_id=partner_id,
+        as_of=as_of,
+        clients=clients,
+        totals=_totals([(c.currency, c.credit) for c in clients]),
+    )
+
+
+async def expiring(
+    session: AsyncSession, partner_id: str, as_of: date, within_days: int
+) -> ExpiringRead:
+    """Clients whose credit ends within N days unless a new qualifying activity happens (M6)."""
+    horizon = as_of + timedelta(days=within_days)
+    managed = _managed_on(await repository.partner_entries(session, partner_id), as_of)
+    at_risk = [
+        ExpiringClientRead(
+            client_id=c.client_id, ends_on=c.ends_on, credit_at_risk=c.credit, currency=c.currency
+        )
+        for c in managed
+        if c.ends_on is not None and c.ends_on <= horizon
+    ]
+    return ExpiringRead(
+        partner_id=partner_id,
+        as_of=as_of,
+        within_days=within_days,
+        clients=sorted(at_risk, key=lambda c: (c.ends_on, c.client_id)),
+        at_risk=_totals([(c.currency, c.credit_at_risk) for c in at_risk]),
+    )
+
+
+async def ledger_page(
+    session: AsyncSession,
+    partner_id: str,
+    *,
+    start: date | None,
+    end: date | None,
+    known_at: datetime | None,
+    after: int | None,
+    limit: int,
+) -> LedgerPage:
+    entries = await repository.ledger_page(
+        session, partner_id, start=start, end=end, known_at=known_at, after=after, limit=limit + 1
+    )
+    page = entries[:limit]
+    return LedgerPage(
+        partner_id=partner_id,
+        entries=[
+            LedgerEntryRead(
+                id=e.id or 0,
+                client_id=e.client_id,
+                effective_on=e.effective_on,
+                amount=e.amount,
+                currency=e.currency,
+                share_denominator=e.denominator,
+                country=e.country,
+                rule=e.rule,
+                cause=e.cause,
+                recorded_at=e.recorded_at,
+            )
+            for e in page
+        ],
+        next_after=page[-1].id if len(entries) > limit else None,
+    )
+
+
+async def act_on_access(
+    session: AsyncSession,
+    *,
+    partner_id: str,
+    client_id: str,
+    user_id: str | None,
+    action: str,
+    now: datetime,
+    policy: ManagedPolicy,
+) -> AccessActionRead:
+    """Record a client-access action as a fact at the request time and apply it at once."""
+    if user_id is not None and not any(
+        f.kind == "partner_user.added"
+        for f in await repository.partner_user_facts(session, partner_id, user_id)
+    ):
+        raise NotFound(f"user {user_id} is not a user of partner {partner_id}")
+    event_id = str(uuid4())
+    fact = fact_row(
+        source=LOCAL_SOURCE,
+        event_id=event_id,
+        kind=action,
+        at=now,
+        partner_id=partner_id,
+        client_id=client_id,
+        user_id=user_id,
+    )
+    await repository.record_facts(session, [fact])
+    await ledger.refresh_client(
+        session, client_id, policy=policy, recorded_at=now, cause=[f"{LOCAL_SOURCE}/{event_id}"]
+    )
+    await session.commit()
+    return AccessActionRead(
+        partner_id=partner_id,
+        client_id=client_id,
+        user_id=user_id,
+        action=action,
+        event_id=event_id,
+        at=now,
+    )
+
+
+async def employees(session: AsyncSession, partner_id: str) -> EmployeesRead:
+    found: dict[str, EmployeeRead] = {}
+    links: dict[str, dict[str, bool]] = defaultdict(dict)
+    for fact in await repository.partner_user_facts(session, partner_id):
+        user_id = fact.user_id or ""
+        if fact.kind == "partner_user.added":
+            found[user_id] = EmployeeRead(
+                user_id=user_id,
+                email=fact.data["email"],
+                partner_employee=fact.data["partner_employee"],
+                status=STATUS_OF[fact.kind],
+                linked_clients=[],
+            )
+        elif fact.kind in STATUS_OF and user_id in found:
+            found[user_id].status = STATUS_OF[fact.kind]
+        elif fact.client_id is not None:
+            links[user_id][fact.client_id] = fact.kind == LINKED
+    for user_id, employee in found.items():
+        employee.linked_clients = sorted(c for c, on in links[user_id].items() if on)
+    return EmployeesRead(
+        partner_id=partner_id, employees=sorted(found.values(), key=lambda e: e.user_id)
+    )
