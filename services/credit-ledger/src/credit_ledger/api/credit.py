@@ -35,12 +35,10 @@ async def read_ledger(
     partner_id: str,
     session: SessionDep,
     _: PartnerReaderDep,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
-    known_at: Annotated[
-        AwareDatetime | None, Query(description="Only what was recorded by then")
-    ] = None,
-    after: Annotated[int | None, Query(description="The `next_after` of the previous page")] = None,
+    start: Annotated[date | None, Query(alias="from", description="First effective day")] = None,
+    end: Annotated[date | None, Query(alias="to", description="Last effective day")] = None,
+    known_at: Annotated[AwareDatetime | None, Query(description="As recorded by then")] = None,
+    after: Annotated[int | None, Query(description="`next_after` of the previous page")] = None,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> LedgerPage:
     """The append-only ledger entries (effective day in [from, to]), oldest first, paginated."""
