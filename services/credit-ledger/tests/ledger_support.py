@@ -9,8 +9,13 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from credit_ledger.consumers import subscription as ledger_subscription
+from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.tables import LedgerEntry
+from keel.clock import Clock
+from keel.db import SessionFactory
 from keel.events.catalogue import EVENTS
+from keel.events.envelope import CloudEvent
 from keel.events.payloads.account import (
     ClientSubscriptionChangedV1,
     ClientUserV1,
@@ -112,3 +117,18 @@ async def ledger_entries(engine: AsyncEngine) -> list[LedgerEntry]:
     async with engine.connect() as connection:
         rows = await connection.execute(select(LedgerEntry).order_by(LedgerEntry.id))  # type: ignore[arg-type]
         return [LedgerEntry.model_validate(row._mapping) for row in rows]
+
+
+async def apply_directly(sessions: SessionFactory, clock: Clock, messages: list[Message]) -> None:
+    """Apply events as the worker does (same handlers, same batch hook), without Kafka: for
+    API tests whose subject is not messaging."""
+    consumer = ledger_subscription(ManagedPolicy.load(), clock)
+    events = [EVENTS.parse(CloudEvent.from_json(m.value)) for m in messages]
+    async with sessions() as session:
+        for event in events:
+            handler = consumer.handlers.get(event.envelope.type)
+            if handler is not None:
+                await handler(session, event)
+        assert consumer.after_batch is not None
+        await consumer.after_batch(session, events)
+        await session.commit()
