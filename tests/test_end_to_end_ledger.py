@@ -1,0 +1,169 @@
+"""From events posted to activity-ingest to the figures read from the credit-ledger API, with
+every part real: PostgreSQL, Kafka, the ingest outbox relay, the ledger worker."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from activity_ingest.config import IngestServiceSettings, IngestSettings
+from activity_ingest.main import create_app as create_ingest_app
+from activity_ingest.migrate import MIGRATIONS as INGEST_MIGRATIONS
+from activity_ingest.worker import build_worker as build_ingest_worker
+from credit_ledger.main import create_app as create_ledger_app
+from credit_ledger.migrate import MIGRATIONS as LEDGER_MIGRATIONS
+from credit_ledger.worker import build_worker as build_ledger_worker
+from keel.auth import Scope
+from keel.clock import FixedClock
+from keel.runtime import Runtime
+from keel.settings import AuthSettings, KafkaSettings, Settings
+from keel.testing.plugin import MakeDatabase, MakeToken, service_settings
+from keel.testing.running import app_client, eventually, running
+from keel.testing.samples import activity_event
+
+
+def event(event_id: str, type_name: str, when: str, **data: Any) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "product/accounts",
+        "type": type_name,
+        "time": f"{when}T10:00:00Z",
+        "data": data,
+    }
+
+
+UPSTREAM = [
+    event(
+        "p1",
+        "partner.registered",
+        "2024-03-01",
+        partner_id="p-1",
+        name="Alpha",
+        partner_type="solutions",
+        employee_email_domain="alpha.example",
+        country="GB",
+    ),
+    event(
+        "p2",
+        "partner.registered",
+        "2024-03-01",
+        partner_id="p-2",
+        name="Beta",
+        partner_type="solutions",
+        employee_email_domain="beta.example",
+        country="DE",
+    ),
+    event(
+        "u1",
+        "partner_user.added",
+        "2024-03-01",
+        partner_id="p-1",
+        user_id="u-1",
+        email="ana@alpha.example",
+        partner_employee=True,
+    ),
+    event(
+        "u2",
+        "partner_user.added",
+        "2024-03-01",
+        partner_id="p-2",
+        user_id="u-2",
+        email="bo@beta.example",
+        partner_employee=True,
+    ),
+    event(
+        "c1",
+        "client.created",
+        "2024-03-01",
+        client_id="c-1",
+        name="Client One",
+        website_domain="client-one.example",
+        country="BR",
+        currency="BRL",
+    ),
+    event(
+        "s1",
+        "client.subscription_changed",
+        "2024-03-01",
+        client_id="c-1",
+        mrr="999.99",
+        currency="BRL",
+    ),
+    event("m1", "client.user_added", "2024-03-01", client_id="c-1", user_id="u-1"),
+    event("m2", "client.user_added", "2024-03-01", client_id="c-1", user_id="u-2"),
+    activity_event(
+        "a1",
+        "2024-03-02T09:00:00Z",
+        source="product/blog",
+        user_id="u-1",
+        user_email="ana@alpha.example",
+        client_id="c-1",
+    ),
+    activity_event(
+        "a2",
+        "2024-03-03T09:00:00Z",
+        source="product/email",
+        user_id="u-2",
+        user_email="bo@beta.example",
+        client_id="c-1",
+        tool="email",
+        action="email.sent",
+    ),
+]
+
+
+async def test_events_posted_to_ingest_become_managed_credit_read_from_the_ledger(
+    make_database: MakeDatabase,
+    kafka_settings: KafkaSettings,
+    auth_settings: AuthSettings,
+    make_token: MakeToken,
+) -> None:
+    clock = FixedClock(datetime(2024, 3, 10, 12, tzinfo=UTC))
+    ingest_settings = service_settings(
+        IngestServiceSettings,
+        "activity-ingest",
+        database_url=await make_database(INGEST_MIGRATIONS),
+        kafka=kafka_settings,
+        auth=auth_settings,
+        ingest=IngestSettings(),
+    )
+    ledger_settings = service_settings(
+        Settings,
+        "credit-ledger",
+        database_url=await make_database(LEDGER_MIGRATIONS),
+        kafka=kafka_settings,
+        auth=auth_settings,
+    )
+    producer = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
+    reader = {"Authorization": f"Bearer {make_token(Scope.PARTNER_READ, partner_id='p-2')}"}
+    async with (
+        app_client(create_ingest_app(ingest_settings, clock)) as ingest,
+        app_client(create_ledger_app(ledger_settings, clock)) as ledger,
+        running(build_ingest_worker(Runtime.create(ingest_settings, clock))),
+        running(build_ledger_worker(Runtime.create(ledger_settings, clock))),
+    ):
+        posted = await ingest.post(
+            "/v1/events",
+            json=UPSTREAM,
+            headers={**producer, "content-type": "application/cloudevents-batch+json"},
+        )
+        assert posted.json()["accepted"] == len(UPSTREAM), posted.json()
+
+        async def shared() -> dict[str, Any] | None:
+            answer = await ledger.get(
+                "/v1/partners/p-2/managed-credit", params={"as_of": "2024-03-05"}, headers=reader
+            )
+            body: dict[str, Any] = answer.json()
+            return body if body.get("clients") else None
+
+        figures = await eventually(shared)
+
+    [managed] = figures["clients"]
+    # M7: 999.99 BRL split between two partners, to the centavo, the extra centavo to p-1.
+    assert (managed["client_id"], managed["credit"], managed["currency"]) == (
+        "c-1",
+        "499.99",
+        "BRL",
+    )
+    assert (managed["share_denominator"], managed["country"]) == (2, "BR")
+    assert managed["ends_on"] == "2024-05-02"  # a2 on 03-03 + 60 days
+    assert figures["totals"] == {"BRL": "499.99"}
