@@ -60,3 +60,7 @@ clean: ## Remove the virtualenv and caches (keeps .local/postgres data)
 bench-ingest: install ## Benchmark activity-ingest (starts the stack unless one runs): bench/results/ingest.json
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(RUN) python bench/ingest.py
+
+.PHONY: bench-ledger
+bench-ledger: install ## Benchmark credit-ledger (BENCH_LEDGER_EVENTS=200000 by default): bench/results/ledger.json
+	$(RUN) python bench/ledger.py

@@ -186,8 +186,8 @@ def main() -> None:
         }
     )
     path = write_results("ingest", figures)
-    print(json.dumps(figures, indent=2))  # noqa: T201
-    print(f"[bench] written to {path}")  # noqa: T201
+    print(json.dumps(figures, indent=2))
+    print(f"[bench] written to {path}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def running_stack(timeout_s: float = 180) -> Iterator[str]:
     """Yields the admin token; stops the stack afterwards if it started it."""
     process = None
     if not all(ready(port) for port in PORTS):
-        print("[bench] starting the stack (make run)", flush=True)  # noqa: T201
+        print("[bench] starting the stack (make run)", flush=True)
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "keel-devstack"), "run"],
             cwd=ROOT,
