@@ -104,7 +104,7 @@ def activities(run: str, served: dict[str, list[str]], count: int) -> list[dict[
     out = []
     for n in range(count):
         c = clients[n % len(clients)]
-        u = served[c][n % len(served[c])]
+        u = served[c][(n // len(clients)) % len(served[c])]  # rotate the users of a client
         p = int(u.rsplit("-", 1)[1])
         out.append(
             event(

@@ -16,10 +16,6 @@ from keel.events.registry import Event
 from keel.kafka.consumer import Subscription
 
 
-async def record(session: AsyncSession, event: Event[Any]) -> None:
-    await repository.record_facts(session, [event_fact(event)])
-
-
 async def touched_clients(
     session: AsyncSession, events: Sequence[Event[Any]]
 ) -> dict[str, list[str]]:
@@ -40,18 +36,17 @@ async def touched_clients(
 
 
 def subscription(policy: ManagedPolicy, clock: Clock) -> Subscription:
-    async def refresh(session: AsyncSession, events: Sequence[Event[Any]]) -> None:
+    async def apply(session: AsyncSession, events: Sequence[Event[Any]]) -> None:
+        """Per batch, not per event: one insert for the facts, one recomputation per client."""
         recorded = [event for event in events if event.envelope.type in RECORDED]
-        recorded_at = clock.now()
-        for client_id, cause in sorted((await touched_clients(session, recorded)).items()):
-            await ledger.refresh_client(
-                session, client_id, policy=policy, recorded_at=recorded_at, cause=cause
-            )
+        await repository.record_facts(session, [event_fact(event) for event in recorded])
+        causes = await touched_clients(session, recorded)
+        await ledger.refresh_clients(session, causes, policy=policy, recorded_at=clock.now())
 
     return Subscription(
         name="credit-ledger",
         topics=[topics.ACTIVITY.name, topics.ACCOUNT.name],
-        handlers=dict.fromkeys(RECORDED, record),
+        handlers={},
         registry=EVENTS,
-        after_batch=refresh,
+        after_batch=apply,
     )

@@ -1,7 +1,8 @@
 """Reads the facts of one client (and of the partners whose users touch it) into the domain's
 ClientHistory, in event-time order."""
 
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from decimal import Decimal
 from typing import TypeVar
 
@@ -32,31 +33,56 @@ STATUS_OF = {
 PARTNER_KINDS = ("partner.registered", "partner.employee_domain_changed", *STATUS_OF)
 
 
-async def load_history(session: AsyncSession, client_id: str) -> ClientHistory:
-    client_facts = (
-        await session.scalars(select(Fact).where(col(Fact.client_id) == client_id))
-    ).all()
-    users = {fact.user_id for fact in client_facts if fact.user_id}
-    partner_ids = {fact.partner_id for fact in client_facts if fact.partner_id}
+async def load_histories(
+    session: AsyncSession, client_ids: Collection[str]
+) -> dict[str, ClientHistory]:
+    """The histories of many clients in three queries (a consumer batch touches hundreds)."""
+    if not client_ids:
+        return {}
+    by_client: dict[str, list[Fact]] = {client_id: [] for client_id in client_ids}
+    for fact in await session.scalars(select(Fact).where(col(Fact.client_id).in_(by_client))):
+        by_client[fact.client_id or ""].append(fact)
+    users = {f.user_id for facts in by_client.values() for f in facts if f.user_id}
+    owners: dict[str, set[str]] = defaultdict(set)
     if users:
-        owners = await session.scalars(
-            select(col(Fact.partner_id)).where(
+        rows = await session.execute(
+            select(col(Fact.user_id), col(Fact.partner_id)).where(
                 col(Fact.kind) == "partner_user.added", col(Fact.user_id).in_(users)
             )
         )
-        partner_ids |= {partner_id for partner_id in owners if partner_id}
-    partner_facts: Sequence[Fact] = []
+        for user_id, partner_id in rows:
+            if user_id and partner_id:
+                owners[user_id].add(partner_id)
+    partner_ids = {p for partners in owners.values() for p in partners}
+    partner_ids |= {f.partner_id for facts in by_client.values() for f in facts if f.partner_id}
+    partner_facts: dict[str, list[Fact]] = defaultdict(list)
     if partner_ids:
-        partner_facts = (
-            await session.scalars(
-                select(Fact).where(
-                    col(Fact.partner_id).in_(partner_ids),
-                    col(Fact.kind).in_(PARTNER_KINDS),
-                    or_(col(Fact.user_id).is_(None), col(Fact.user_id).in_(users)),
-                )
+        found = await session.scalars(
+            select(Fact).where(
+                col(Fact.partner_id).in_(partner_ids),
+                col(Fact.kind).in_(PARTNER_KINDS),
+                or_(col(Fact.user_id).is_(None), col(Fact.user_id).in_(users)),
             )
-        ).all()
-    return build_history(client_id, [*partner_facts, *client_facts])
+        )
+        for fact in found:
+            partner_facts[fact.partner_id or ""].append(fact)
+    histories = {}
+    for client_id, facts in by_client.items():
+        client_users = {f.user_id for f in facts if f.user_id}
+        partners = {f.partner_id for f in facts if f.partner_id}
+        partners |= {p for user in client_users for p in owners.get(user, ())}
+        relevant = [
+            fact
+            for partner_id in partners
+            for fact in partner_facts.get(partner_id, ())
+            if fact.user_id is None or fact.user_id in client_users
+        ]
+        histories[client_id] = build_history(client_id, [*relevant, *facts])
+    return histories
+
+
+async def load_history(session: AsyncSession, client_id: str) -> ClientHistory:
+    return (await load_histories(session, [client_id]))[client_id]
 
 
 def build_history(client_id: str, facts: Iterable[Fact]) -> ClientHistory:

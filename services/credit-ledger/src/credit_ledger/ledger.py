@@ -6,16 +6,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from credit_ledger.domain.attribution import Attribution, attribute, change_days
 from credit_ledger.domain.facts import ClientHistory
 from credit_ledger.domain.policy import ManagedPolicy
-from credit_ledger.history import load_history
+from credit_ledger.history import load_histories
 from credit_ledger.tables import LedgerEntry
 from keel.events.catalogue import EVENTS
 from keel.events.payloads.credit import ManagedCreditChangedV1
@@ -23,6 +23,7 @@ from keel.kafka.publisher import Message
 from keel.outbox import enqueue, event_message
 
 SOURCE = "credit-ledger"
+LEDGER: Table = LedgerEntry.__table__  # type: ignore[attr-defined]
 V = TypeVar("V")
 _RULE = re.compile(r"\bM[1-8]\b")
 
@@ -141,60 +142,68 @@ def _same(a: Credit | None, b: Credit | None) -> bool:
     return a == b
 
 
-async def refresh_client(
+async def refresh_clients(
     session: AsyncSession,
-    client_id: str,
+    causes: Mapping[str, Sequence[str]],
     *,
     policy: ManagedPolicy,
     recorded_at: datetime,
-    cause: Sequence[str],
-) -> list[LedgerEntry]:
-    """Recompute the client from its facts and append (and announce) what changed."""
-    history = await load_history(session, client_id)
-    entries = (
-        await session.scalars(select(LedgerEntry).where(col(LedgerEntry.client_id) == client_id))
-    ).all()
-    written = [
-        LedgerEntry(
-            partner_id=partner_id,
-            client_id=client_id,
-            effective_on=step.day,
-            amount=step.credit.amount,
-            currency=step.credit.currency,
-            denominator=step.credit.denominator,
-            country=step.country,
-            rule=step.rule,
-            cause=list(cause),
-            recorded_at=recorded_at,
+) -> list[dict[str, Any]]:
+    """Recompute each client from its facts; append (and announce) what changed. `causes` maps
+    each client to the events that touched it."""
+    histories = await load_histories(session, causes.keys())
+    recorded: dict[str, list[LedgerEntry]] = {client_id: [] for client_id in causes}
+    for entry in await session.scalars(
+        select(LedgerEntry).where(col(LedgerEntry.client_id).in_(recorded))
+    ):
+        recorded[entry.client_id].append(entry)
+    rows = [
+        {
+            "partner_id": partner_id,
+            "client_id": client_id,
+            "effective_on": step.day,
+            "amount": step.credit.amount,
+            "currency": step.credit.currency,
+            "denominator": step.credit.denominator,
+            "country": step.country,
+            "rule": step.rule,
+            "cause": list(causes[client_id]),
+            "recorded_at": recorded_at,
+        }
+        for client_id in sorted(causes)
+        for partner_id, step in reconcile(
+            desired_steps(histories[client_id], policy), known_steps(recorded[client_id])
         )
-        for partner_id, step in reconcile(desired_steps(history, policy), known_steps(entries))
     ]
-    if written:
-        session.add_all(written)
-        await session.flush()
-        await enqueue(session, [_announcement(entry) for entry in written])
-    return written
+    if rows:
+        ids = await session.scalars(
+            insert(LEDGER).returning(LEDGER.c.id, sort_by_parameter_order=True), rows
+        )
+        for row, entry_id in zip(rows, ids, strict=True):
+            row["id"] = entry_id
+        await enqueue(session, [_announcement(row) for row in rows])
+    return rows
 
 
-def _announcement(entry: LedgerEntry) -> Message:
+def _announcement(entry: Mapping[str, Any]) -> Message:
     payload = ManagedCreditChangedV1(
-        partner_id=entry.partner_id,
-        client_id=entry.client_id,
-        effective_on=entry.effective_on,
-        amount=entry.amount,
-        currency=entry.currency,
-        denominator=entry.denominator,
-        client_country=entry.country,
-        rule=entry.rule,
-        cause=entry.cause,
-        recorded_at=entry.recorded_at,
+        partner_id=entry["partner_id"],
+        client_id=entry["client_id"],
+        effective_on=entry["effective_on"],
+        amount=entry["amount"],
+        currency=entry["currency"],
+        denominator=entry["denominator"],
+        client_country=entry["country"],
+        rule=entry["rule"],
+        cause=entry["cause"],
+        recorded_at=entry["recorded_at"],
     )
     envelope = EVENTS.envelope(
         "managed_credit.changed",
         payload,
-        id=f"ledger-entry-{entry.id}",
+        id=f"ledger-entry-{entry['id']}",
         source=SOURCE,
-        time=datetime.combine(entry.effective_on, time(), tzinfo=UTC),
-        subject=entry.client_id,
+        time=datetime.combine(entry["effective_on"], time(), tzinfo=UTC),
+        subject=entry["client_id"],
     )
     return event_message(EVENTS.parse(envelope))

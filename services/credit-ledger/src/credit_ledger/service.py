@@ -210,9 +210,8 @@ async def act_on_access(
         user_id=user_id,
     )
     await repository.record_facts(session, [fact])
-    await ledger.refresh_client(
-        session, client_id, policy=policy, recorded_at=now, cause=[f"{LOCAL_SOURCE}/{event_id}"]
-    )
+    causes = {client_id: [f"{LOCAL_SOURCE}/{event_id}"]}
+    await ledger.refresh_clients(session, causes, policy=policy, recorded_at=now)
     await session.commit()
     return AccessActionRead(
         partner_id=partner_id,
