@@ -2,12 +2,14 @@
 batch touched is recomputed from its facts and the ledger gets what changed (M1-M8)."""
 
 from collections.abc import Sequence
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit_ledger import ledger, repository
 from credit_ledger.domain.policy import ManagedPolicy
+from credit_ledger.ledger import Touch
 from credit_ledger.recording import RECORDED, event_fact
 from keel.clock import Clock
 from keel.events import topics
@@ -16,11 +18,9 @@ from keel.events.registry import Event
 from keel.kafka.consumer import Subscription
 
 
-async def touched_clients(
-    session: AsyncSession, events: Sequence[Event[Any]]
-) -> dict[str, list[str]]:
-    """Each client whose figures the events may change, with the events (its cause)."""
-    causes: dict[str, list[str]] = {}
+async def touched_clients(session: AsyncSession, events: Sequence[Event[Any]]) -> dict[str, Touch]:
+    """Each client whose figures the events may change: from which day, by which events."""
+    touched: dict[str, Touch] = {}
     for event in events:
         reference = f"{event.envelope.source}/{event.envelope.id}"
         payload = event.payload
@@ -30,9 +30,10 @@ async def touched_clients(
             clients = await repository.clients_of_users(session, [payload.user_id])
         else:  # the partner's employee domain: every client of its users (M4)
             clients = await repository.clients_of_partners(session, [payload.partner_id])
+        day = event.time.astimezone(UTC).date()
         for client in clients:
-            causes.setdefault(client, []).append(reference)
-    return causes
+            touched.setdefault(client, Touch(day, [])).add(day, reference)
+    return touched
 
 
 def subscription(policy: ManagedPolicy, clock: Clock) -> Subscription:
@@ -40,8 +41,8 @@ def subscription(policy: ManagedPolicy, clock: Clock) -> Subscription:
         """Per batch, not per event: one insert for the facts, one recomputation per client."""
         recorded = [event for event in events if event.envelope.type in RECORDED]
         await repository.record_facts(session, [event_fact(event) for event in recorded])
-        causes = await touched_clients(session, recorded)
-        await ledger.refresh_clients(session, causes, policy=policy, recorded_at=clock.now())
+        touched = await touched_clients(session, recorded)
+        await ledger.refresh_clients(session, touched, policy=policy, recorded_at=clock.now())
 
     return Subscription(
         name="credit-ledger",

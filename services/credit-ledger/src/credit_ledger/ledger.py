@@ -4,7 +4,7 @@ recorded, written as new entries (never updates), each announced on `credit.even
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -41,6 +41,18 @@ class Credit:
         return self.amount == 0
 
 
+@dataclass
+class Touch:
+    """What a batch did to a client: from which day figures may change, and by which events."""
+
+    since: date
+    cause: list[str]
+
+    def add(self, day: date, reference: str) -> None:
+        self.since = min(self.since, day)
+        self.cause.append(reference)
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     day: date
@@ -49,17 +61,26 @@ class Step:
     country: str | None
 
 
-def desired_steps(history: ClientHistory, policy: ManagedPolicy) -> dict[str, list[Step]]:
-    """Per partner, the days its credit for the client changes and the rule that changes it."""
+def desired_steps(
+    history: ClientHistory, policy: ManagedPolicy, since: date
+) -> dict[str, list[Step]]:
+    """Per partner, from `since` on: its credit on `since` (a baseline step for every partner
+    credited then), then each day it changes, with the rule that changes it.
+
+    Facts stated at time t change figures from t's day on, so a batch whose earliest event is
+    on `since` leaves every earlier day as it was recorded.
+    """
     steps: dict[str, list[Step]] = {}
-    previous: dict[str, Credit] = {}
-    for day in change_days(history, policy):
+    previous = _credits(attribute(history, since - timedelta(days=1), policy))
+    days = [since, *(day for day in change_days(history, policy) if day > since)]
+    for day in days:
         attribution = attribute(history, day, policy)
         now = _credits(attribution)
         for partner_id in sorted(now.keys() | previous.keys()):
             before = previous.get(partner_id)
             after = now.get(partner_id) or _nothing(before, attribution)
-            if after != (before or _nothing(None, attribution)):
+            changed = after != (before or _nothing(None, attribution))
+            if changed or (day == since and not after.zero):
                 rule = _rule(attribution, partner_id, before, after)
                 steps.setdefault(partner_id, []).append(Step(day, after, rule, attribution.country))
             previous[partner_id] = after
@@ -108,9 +129,9 @@ def value_on(steps: Mapping[date, V], day: date) -> V | None:
 
 
 def reconcile(
-    desired: Mapping[str, Sequence[Step]], known: Mapping[str, Mapping[date, Credit]]
+    desired: Mapping[str, Sequence[Step]], known: Mapping[str, Mapping[date, Credit]], since: date
 ) -> list[tuple[str, Step]]:
-    """The entries that make the recorded timeline say what the facts say, on every day.
+    """The entries that make the recorded timeline say, from `since` on, what the facts say.
 
     A day only the record knows (a change the facts no longer make) gets an entry too, carrying
     what the facts say for it: that is how a late event corrects a past day.
@@ -119,7 +140,7 @@ def reconcile(
     for partner_id in sorted(desired.keys() | known.keys()):
         wanted = {step.day: step for step in desired.get(partner_id, ())}
         recorded = dict(known.get(partner_id, {}))
-        for day in sorted(wanted.keys() | recorded.keys()):
+        for day in sorted({since} | {d for d in wanted.keys() | recorded.keys() if d >= since}):
             basis = value_on(wanted, day)
             current = value_on(recorded, day)
             target = basis.credit if basis else None
@@ -144,15 +165,15 @@ def _same(a: Credit | None, b: Credit | None) -> bool:
 
 async def refresh_clients(
     session: AsyncSession,
-    causes: Mapping[str, Sequence[str]],
+    touched: Mapping[str, Touch],
     *,
     policy: ManagedPolicy,
     recorded_at: datetime,
 ) -> list[dict[str, Any]]:
-    """Recompute each client from its facts; append (and announce) what changed. `causes` maps
-    each client to the events that touched it."""
-    histories = await load_histories(session, causes.keys())
-    recorded: dict[str, list[LedgerEntry]] = {client_id: [] for client_id in causes}
+    """Recompute each touched client from its facts, from the first day the new facts can
+    change; append (and announce) what changed."""
+    histories = await load_histories(session, touched.keys())
+    recorded: dict[str, list[LedgerEntry]] = {client_id: [] for client_id in touched}
     for entry in await session.scalars(
         select(LedgerEntry).where(col(LedgerEntry.client_id).in_(recorded))
     ):
@@ -167,12 +188,14 @@ async def refresh_clients(
             "denominator": step.credit.denominator,
             "country": step.country,
             "rule": step.rule,
-            "cause": list(causes[client_id]),
+            "cause": list(touched[client_id].cause),
             "recorded_at": recorded_at,
         }
-        for client_id in sorted(causes)
+        for client_id, touch in sorted(touched.items())
         for partner_id, step in reconcile(
-            desired_steps(histories[client_id], policy), known_steps(recorded[client_id])
+            desired_steps(histories[client_id], policy, touch.since),
+            known_steps(recorded[client_id]),
+            touch.since,
         )
     ]
     if rows:

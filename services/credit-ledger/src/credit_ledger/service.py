@@ -4,7 +4,7 @@ that commits."""
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -210,8 +210,8 @@ async def act_on_access(
         user_id=user_id,
     )
     await repository.record_facts(session, [fact])
-    causes = {client_id: [f"{LOCAL_SOURCE}/{event_id}"]}
-    await ledger.refresh_clients(session, causes, policy=policy, recorded_at=now)
+    touched = {client_id: ledger.Touch(now.astimezone(UTC).date(), [f"{LOCAL_SOURCE}/{event_id}"])}
+    await ledger.refresh_clients(session, touched, policy=policy, recorded_at=now)
     await session.commit()
     return AccessActionRead(
         partner_id=partner_id,
