@@ -172,7 +172,7 @@ def test_m7_on_every_day_the_partners_shares_add_up_to_the_mrr(
             assert sum(attribution.credits().values()) == attribution.mrr
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(facts=facts(), data=st.data())
 def test_ledger_entries_written_batch_by_batch_say_what_a_full_recompute_says(
     facts: list[tuple[str, datetime, Fact]], data: st.DataObject
@@ -180,7 +180,7 @@ def test_ledger_entries_written_batch_by_batch_say_what_a_full_recompute_says(
     """Each batch recomputes only from its earliest event day; the record must still end up
     saying, for every day, what the facts say."""
     arrival = data.draw(st.permutations(facts))
-    cut = data.draw(st.integers(1, len(arrival)))
+    cut = data.draw(st.integers(max(1, len(arrival) - 4), len(arrival)))  # a few late events
     history = ClientHistory("c-1")
     entries: list[LedgerEntry] = []
     for number, batch in enumerate((arrival[:cut], arrival[cut:])):
