@@ -3,9 +3,11 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from credit_ledger import service
 from credit_ledger.domain.policy import ManagedPolicy
+from credit_ledger.schemas import AccessActionRead
 from keel.clock import today
-from keel.http.dependencies import ClockDep
+from keel.http.dependencies import ClockDep, SessionDep
 
 
 async def get_policy(request: Request) -> ManagedPolicy:
@@ -22,3 +24,26 @@ async def get_as_of(
 
 PolicyDep = Annotated[ManagedPolicy, Depends(get_policy)]
 AsOfDep = Annotated[date, Depends(get_as_of)]
+
+
+class AccessActions:
+    """The client access manager's actions, at the request's time (M4, M5)."""
+
+    def __init__(self, session: SessionDep, clock: ClockDep, policy: PolicyDep) -> None:
+        self.session, self.clock, self.policy = session, clock, policy
+
+    async def take(
+        self, action: str, partner_id: str, client_id: str, user_id: str | None = None
+    ) -> AccessActionRead:
+        return await service.act_on_access(
+            self.session,
+            partner_id=partner_id,
+            client_id=client_id,
+            user_id=user_id,
+            action=action,
+            now=self.clock.now(),
+            policy=self.policy,
+        )
+
+
+AccessDep = Annotated[AccessActions, Depends(AccessActions)]

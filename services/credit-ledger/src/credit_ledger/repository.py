@@ -1,7 +1,7 @@
 """Queries of the ledger's facts and entries; may flush, never commits."""
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from credit_ledger.schemas import LedgerQuery
 from credit_ledger.tables import Fact, LedgerEntry
 
 FACT: Table = Fact.__table__  # type: ignore[attr-defined]
@@ -60,24 +61,17 @@ async def partner_entries(
 
 
 async def ledger_page(
-    session: AsyncSession,
-    partner_id: str,
-    *,
-    start: date | None,
-    end: date | None,
-    known_at: datetime | None,
-    after: int | None,
-    limit: int,
+    session: AsyncSession, partner_id: str, wanted: LedgerQuery, *, limit: int
 ) -> Sequence[LedgerEntry]:
     query = select(LedgerEntry).where(col(LedgerEntry.partner_id) == partner_id)
-    if start is not None:
-        query = query.where(col(LedgerEntry.effective_on) >= start)
-    if end is not None:
-        query = query.where(col(LedgerEntry.effective_on) <= end)
-    if known_at is not None:
-        query = query.where(col(LedgerEntry.recorded_at) <= known_at)
-    if after is not None:
-        query = query.where(col(LedgerEntry.id) > after)
+    if wanted.start is not None:
+        query = query.where(col(LedgerEntry.effective_on) >= wanted.start)
+    if wanted.end is not None:
+        query = query.where(col(LedgerEntry.effective_on) <= wanted.end)
+    if wanted.known_at is not None:
+        query = query.where(col(LedgerEntry.recorded_at) <= wanted.known_at)
+    if wanted.after is not None:
+        query = query.where(col(LedgerEntry.id) > wanted.after)
     return (await session.scalars(query.order_by(col(LedgerEntry.id)).limit(limit))).all()
 
 

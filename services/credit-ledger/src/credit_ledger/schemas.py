@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from keel.money import Amount
 
@@ -76,6 +76,18 @@ class ManagedCreditRead(BaseModel):
     as_of: date
     clients: list[ManagedClientRead]
     totals: dict[str, Amount] = Field(description="Per currency")
+
+
+class LedgerQuery(BaseModel):
+    """Which ledger entries: effective days in [from, to], as recorded by `known_at`, a page."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    start: date | None = Field(default=None, alias="from", description="First effective day")
+    end: date | None = Field(default=None, alias="to", description="Last effective day")
+    known_at: AwareDatetime | None = Field(default=None, description="As recorded by then")
+    after: int | None = Field(default=None, description="`next_after` of the previous page")
+    page_size: int = Field(default=100, ge=1, le=1000)
 
 
 class LedgerEntryRead(BaseModel):

@@ -25,6 +25,7 @@ from credit_ledger.schemas import (
     ExpiringRead,
     LedgerEntryRead,
     LedgerPage,
+    LedgerQuery,
     ManagedClientRead,
     ManagedCreditRead,
     ManagingPartnerRead,
@@ -148,20 +149,10 @@ async def expiring(
     )
 
 
-async def ledger_page(
-    session: AsyncSession,
-    partner_id: str,
-    *,
-    start: date | None,
-    end: date | None,
-    known_at: datetime | None,
-    after: int | None,
-    limit: int,
-) -> LedgerPage:
-    entries = await repository.ledger_page(
-        session, partner_id, start=start, end=end, known_at=known_at, after=after, limit=limit + 1
-    )
-    page = entries[:limit]
+async def ledger_page(session: AsyncSession, partner_id: str, wanted: LedgerQuery) -> LedgerPage:
+    # One more than a page tells whether there is a next one.
+    entries = await repository.ledger_page(session, partner_id, wanted, limit=wanted.page_size + 1)
+    page = entries[: wanted.page_size]
     return LedgerPage(
         partner_id=partner_id,
         entries=[
@@ -179,7 +170,7 @@ async def ledger_page(
             )
             for e in page
         ],
-        next_after=page[-1].id if len(entries) > limit else None,
+        next_after=page[-1].id if len(entries) > wanted.page_size else None,
     )
 
 
@@ -210,7 +201,8 @@ async def act_on_access(
         user_id=user_id,
     )
     await repository.record_facts(session, [fact])
-    touched = {client_id: ledger.Touch(now.astimezone(UTC).date(), [f"{LOCAL_SOURCE}/{event_id}"])}
+    cause = [f"{LOCAL_SOURCE}/{event_id}"]
+    touched = {client_id: ledger.Touch(now.astimezone(UTC).date(), cause)}
     await ledger.refresh_clients(session, touched, policy=policy, recorded_at=now)
     await session.commit()
     return AccessActionRead(

@@ -1,11 +1,11 @@
 from fastapi import APIRouter, status
 
 from credit_ledger import service
-from credit_ledger.dependencies import PolicyDep
+from credit_ledger.dependencies import AccessDep
 from credit_ledger.recording import ACCESS_REMOVED, LINKED, SERVICES_ENDED, UNLINKED
 from credit_ledger.schemas import AccessActionRead, EmployeesRead, RemoveAccess
 from keel.http.app import API_PREFIX
-from keel.http.dependencies import ClockDep, PartnerReaderDep, PartnerWriterDep, SessionDep
+from keel.http.dependencies import PartnerReaderDep, PartnerWriterDep, SessionDep
 
 router = APIRouter(prefix=API_PREFIX, tags=["client access"])
 
@@ -17,22 +17,12 @@ async def link_user(
     partner_id: str,
     user_id: str,
     client_id: str,
-    session: SessionDep,
-    clock: ClockDep,
-    policy: PolicyDep,
+    access: AccessDep,
     _: PartnerWriterDep,
 ) -> AccessActionRead:
     """Assign a user to a client by hand (M4): contractors and other domains earn credit only
     from activities after this."""
-    return await service.act_on_access(
-        session,
-        partner_id=partner_id,
-        client_id=client_id,
-        user_id=user_id,
-        action=LINKED,
-        now=clock.now(),
-        policy=policy,
-    )
+    return await access.take(LINKED, partner_id, client_id, user_id)
 
 
 @router.delete(f"{USER_CLIENT}/link")
@@ -40,21 +30,11 @@ async def unlink_user(
     partner_id: str,
     user_id: str,
     client_id: str,
-    session: SessionDep,
-    clock: ClockDep,
-    policy: PolicyDep,
+    access: AccessDep,
     _: PartnerWriterDep,
 ) -> AccessActionRead:
     """End a manual assignment (M4)."""
-    return await service.act_on_access(
-        session,
-        partner_id=partner_id,
-        client_id=client_id,
-        user_id=user_id,
-        action=UNLINKED,
-        now=clock.now(),
-        policy=policy,
-    )
+    return await access.take(UNLINKED, partner_id, client_id, user_id)
 
 
 @router.post(f"{USER_CLIENT}/remove-access")
@@ -63,44 +43,24 @@ async def remove_access(
     user_id: str,
     client_id: str,
     confirmation: RemoveAccess,
-    session: SessionDep,
-    clock: ClockDep,
-    policy: PolicyDep,
+    access: AccessDep,
     _: PartnerWriterDep,
 ) -> AccessActionRead:
     """Remove the user's access to the client, confirmed by `{"confirm": "REMOVE"}`: managed
     credit through this user stops today; only the client can restore the user (M5)."""
-    return await service.act_on_access(
-        session,
-        partner_id=partner_id,
-        client_id=client_id,
-        user_id=user_id,
-        action=ACCESS_REMOVED,
-        now=clock.now(),
-        policy=policy,
-    )
+    return await access.take(ACCESS_REMOVED, partner_id, client_id, user_id)
 
 
 @router.post("/partners/{partner_id}/clients/{client_id}/end-services")
 async def end_services(
     partner_id: str,
     client_id: str,
-    session: SessionDep,
-    clock: ClockDep,
-    policy: PolicyDep,
+    access: AccessDep,
     _: PartnerWriterDep,
 ) -> AccessActionRead:
     """The partner ends its services for the client: managed credit stops today (M5), until it
     links a user to the client again."""
-    return await service.act_on_access(
-        session,
-        partner_id=partner_id,
-        client_id=client_id,
-        user_id=None,
-        action=SERVICES_ENDED,
-        now=clock.now(),
-        policy=policy,
-    )
+    return await access.take(SERVICES_ENDED, partner_id, client_id)
 
 
 @router.get("/partners/{partner_id}/employees", response_model=EmployeesRead)

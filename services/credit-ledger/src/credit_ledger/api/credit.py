@@ -1,12 +1,16 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from credit_ledger import service
 from credit_ledger.dependencies import AsOfDep, PolicyDep
-from credit_ledger.schemas import AttributionRead, ExpiringRead, LedgerPage, ManagedCreditRead
+from credit_ledger.schemas import (
+    AttributionRead,
+    ExpiringRead,
+    LedgerPage,
+    LedgerQuery,
+    ManagedCreditRead,
+)
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import AdminDep, PartnerReaderDep, SessionDep
 
@@ -34,24 +38,13 @@ async def read_managed_credit(
 @router.get("/partners/{partner_id}/ledger", response_model=LedgerPage)
 async def read_ledger(
     partner_id: str,
+    wanted: Annotated[LedgerQuery, Query()],
     session: SessionDep,
     _: PartnerReaderDep,
-    start: Annotated[date | None, Query(alias="from", description="First effective day")] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last effective day")] = None,
-    known_at: Annotated[AwareDatetime | None, Query(description="As recorded by then")] = None,
-    after: Annotated[int | None, Query(description="`next_after` of the previous page")] = None,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> LedgerPage:
-    """The append-only ledger entries (effective day in [from, to]), oldest first, paginated."""
-    return await service.ledger_page(
-        session,
-        partner_id,
-        start=start,
-        end=end,
-        known_at=known_at,
-        after=after,
-        limit=page_size,
-    )
+    """The append-only ledger entries (effective day in [from, to]), oldest first, paginated;
+    with `known_at`, only what had been recorded by then."""
+    return await service.ledger_page(session, partner_id, wanted)
 
 
 @router.get("/partners/{partner_id}/expiring", response_model=ExpiringRead)
