@@ -5,9 +5,7 @@ Every service gets its own SQLModel registry so that two services' tables never 
 metadata, and the same constraint naming convention so integrity errors map by name, not guess.
 """
 
-from asyncpg.exceptions import IntegrityConstraintViolationError
 from sqlalchemy import MetaData
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -46,11 +44,3 @@ def create_engine(settings: PostgresSettings) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, autoflush=False)
-
-
-def violated_constraint(error: IntegrityError) -> str | None:
-    """The name of the constraint an integrity error broke, as PostgreSQL reports it."""
-    cause = getattr(error.orig, "__cause__", None)
-    if isinstance(cause, IntegrityConstraintViolationError):
-        return getattr(cause, "constraint_name", None)
-    return None

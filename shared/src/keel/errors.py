@@ -94,10 +94,6 @@ class ValidationFailed(AppError):
     status, slug, title = 422, "validation-failed", "Validation failed"
 
 
-class ServiceUnavailable(AppError):
-    status, slug, title = 503, "service-unavailable", "Service unavailable"
-
-
 class PoisonMessage(AppError):
     """A message that can never be applied; the consumer dead-letters it with `reason`."""
 

@@ -15,8 +15,6 @@ Amount = Annotated[
     PlainSerializer(lambda value: str(value), return_type=str, when_used="json"),
 ]
 
-CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO-4217 code")]
-
 
 def display(value: Decimal) -> Decimal:
     """Round half-up to 2 decimals; only for showing a figure, never before comparing or summing."""
