@@ -1,11 +1,11 @@
 """Queries of the ledger's facts and entries; may flush, never commits."""
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -51,13 +51,45 @@ async def clients_of_partners(session: AsyncSession, partner_ids: Iterable[str])
     return {client_id for client_id in found if client_id}
 
 
-async def partner_entries(
-    session: AsyncSession, partner_id: str, *, known_at: datetime | None = None
-) -> Sequence[LedgerEntry]:
-    query = select(LedgerEntry).where(col(LedgerEntry.partner_id) == partner_id)
-    if known_at is not None:
-        query = query.where(col(LedgerEntry.recorded_at) <= known_at)
-    return (await session.scalars(query.order_by(col(LedgerEntry.id)))).all()
+async def credits_on(session: AsyncSession, partner_id: str, day: date) -> Sequence[LedgerEntry]:
+    """Per client, the entry in force on `day` as now known: the last effective day up to it,
+    and for that day the latest recorded entry (a correction wins)."""
+    query = (
+        select(LedgerEntry)
+        .where(col(LedgerEntry.partner_id) == partner_id, col(LedgerEntry.effective_on) <= day)
+        .order_by(
+            col(LedgerEntry.client_id),
+            col(LedgerEntry.effective_on).desc(),
+            col(LedgerEntry.id).desc(),
+        )
+        .ext(distinct_on(col(LedgerEntry.client_id)))
+    )
+    return (await session.scalars(query)).all()
+
+
+async def first_end_after(
+    session: AsyncSession, partner_id: str, client_ids: Collection[str], day: date
+) -> dict[str, date]:
+    """Per client, the first day after `day` on which the partner's credit is (now known as) 0."""
+    if not client_ids:
+        return {}
+    query = (
+        select(col(LedgerEntry.client_id), col(LedgerEntry.effective_on), col(LedgerEntry.amount))
+        .where(
+            col(LedgerEntry.partner_id) == partner_id,
+            col(LedgerEntry.client_id).in_(client_ids),
+            col(LedgerEntry.effective_on) > day,
+        )
+        .order_by(
+            col(LedgerEntry.client_id), col(LedgerEntry.effective_on), col(LedgerEntry.id).desc()
+        )
+        .ext(distinct_on(col(LedgerEntry.client_id), col(LedgerEntry.effective_on)))
+    )
+    ends: dict[str, date] = {}
+    for client_id, effective_on, amount in await session.execute(query):
+        if amount == 0 and client_id not in ends:
+            ends[client_id] = effective_on
+    return ends
 
 
 async def ledger_page(

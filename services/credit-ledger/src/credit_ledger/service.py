@@ -32,7 +32,6 @@ from credit_ledger.schemas import (
     NotManagingPartnerRead,
     WindowRead,
 )
-from credit_ledger.tables import LedgerEntry
 from keel.errors import NotFound
 
 
@@ -80,34 +79,24 @@ async def attribution(
     )
 
 
-def _by_client(entries: Sequence[LedgerEntry]) -> dict[str, list[LedgerEntry]]:
-    grouped: dict[str, list[LedgerEntry]] = defaultdict(list)
-    for entry in entries:
-        grouped[entry.client_id].append(entry)
-    return grouped
-
-
-def _managed_on(entries: Sequence[LedgerEntry], as_of: date) -> list[ManagedClientRead]:
-    managed = []
-    for client_id, client_entries in sorted(_by_client(entries).items()):
-        [steps] = ledger.known_steps(client_entries).values()  # one partner's entries
-        credit = ledger.value_on(steps, as_of)
-        if credit is None or credit.zero:
-            continue
-        latest = {e.effective_on: e for e in client_entries}
-        current = latest[max(d for d in latest if d <= as_of)]
-        ends = [day for day in sorted(steps) if day > as_of and steps[day].zero]
-        managed.append(
-            ManagedClientRead(
-                client_id=client_id,
-                credit=credit.amount,
-                currency=credit.currency,
-                share_denominator=credit.denominator,
-                country=current.country,
-                ends_on=ends[0] if ends else None,
-            )
+async def _managed_on(
+    session: AsyncSession, partner_id: str, as_of: date
+) -> list[ManagedClientRead]:
+    current = [e for e in await repository.credits_on(session, partner_id, as_of) if e.amount != 0]
+    ends = await repository.first_end_after(
+        session, partner_id, [e.client_id for e in current], as_of
+    )
+    return [
+        ManagedClientRead(
+            client_id=entry.client_id,
+            credit=entry.amount,
+            currency=entry.currency,
+            share_denominator=entry.denominator,
+            country=entry.country,
+            ends_on=ends.get(entry.client_id),
         )
-    return managed
+        for entry in current
+    ]
 
 
 def _totals(amounts: Sequence[tuple[str, Decimal]]) -> dict[str, Decimal]:
@@ -118,7 +107,7 @@ def _totals(amounts: Sequence[tuple[str, Decimal]]) -> dict[str, Decimal]:
 
 
 async def managed_credit(session: AsyncSession, partner_id: str, as_of: date) -> ManagedCreditRead:
-    clients = _managed_on(await repository.partner_entries(session, partner_id), as_of)
+    clients = await _managed_on(session, partner_id, as_of)
     return ManagedCreditRead(
         partner_id=partner_id,
         as_of=as_of,
@@ -132,7 +121,7 @@ async def expiring(
 ) -> ExpiringRead:
     """Clients whose credit ends within N days unless a new qualifying activity happens (M6)."""
     horizon = as_of + timedelta(days=within_days)
-    managed = _managed_on(await repository.partner_entries(session, partner_id), as_of)
+    managed = await _managed_on(session, partner_id, as_of)
     at_risk = [
         ExpiringClientRead(
             client_id=c.client_id, ends_on=c.ends_on, credit_at_risk=c.credit, currency=c.currency
