@@ -2,9 +2,10 @@
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Row, Table, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -13,6 +14,7 @@ from credit_ledger.schemas import LedgerQuery
 from credit_ledger.tables import Fact, LedgerEntry
 
 FACT: Table = Fact.__table__  # type: ignore[attr-defined]
+LEDGER_COLUMNS = LedgerEntry.__table__.c  # type: ignore[attr-defined]
 
 
 async def record_facts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -51,20 +53,20 @@ async def clients_of_partners(session: AsyncSession, partner_ids: Iterable[str])
     return {client_id for client_id in found if client_id}
 
 
-async def credits_on(session: AsyncSession, partner_id: str, day: date) -> Sequence[LedgerEntry]:
+async def credits_on(
+    session: AsyncSession, partner_id: str, day: date
+) -> Sequence[Row[str, Decimal, str, int, str | None]]:
     """Per client, the entry in force on `day` as now known: the last effective day up to it,
-    and for that day the latest recorded entry (a correction wins)."""
+    and for that day the latest recorded entry (a correction wins). Plain rows, not ORM
+    objects: a partner may have thousands of clients."""
+    entry = LEDGER_COLUMNS
     query = (
-        select(LedgerEntry)
-        .where(col(LedgerEntry.partner_id) == partner_id, col(LedgerEntry.effective_on) <= day)
-        .order_by(
-            col(LedgerEntry.client_id),
-            col(LedgerEntry.effective_on).desc(),
-            col(LedgerEntry.id).desc(),
-        )
-        .ext(distinct_on(col(LedgerEntry.client_id)))
+        select(entry.client_id, entry.amount, entry.currency, entry.denominator, entry.country)
+        .where(entry.partner_id == partner_id, entry.effective_on <= day)
+        .order_by(entry.client_id, entry.effective_on.desc(), entry.id.desc())
+        .ext(distinct_on(entry.client_id))
     )
-    return (await session.scalars(query)).all()
+    return (await session.execute(query)).all()
 
 
 async def first_end_after(
