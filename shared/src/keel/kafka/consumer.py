@@ -148,7 +148,8 @@ class ConsumerLoop:
                     timeout_ms=self.kafka.consumer_poll_timeout_ms,
                     max_records=self.kafka.consumer_max_records,
                 )
-                for partition, records in batch.items():
+                pending = list(batch.items())
+                for index, (partition, records) in enumerate(pending):
                     try:
                         await self._apply(records)
                         await consumer.commit({partition: records[-1].offset + 1})
@@ -164,7 +165,7 @@ class ConsumerLoop:
                             records[0].offset,
                             exc_info=True,
                         )
-                        self._rewind(consumer, batch)
+                        self._rewind(consumer, pending[index:])
                         await sleep_unless_stopped(stopping, backoff)
                         backoff = min(backoff * 2, self.max_backoff_s)
                         break
@@ -173,10 +174,10 @@ class ConsumerLoop:
 
     @staticmethod
     def _rewind(
-        consumer: AIOKafkaConsumer, batch: Mapping[TopicPartition, Sequence[Record]]
+        consumer: AIOKafkaConsumer, unapplied: Sequence[tuple[TopicPartition, Sequence[Record]]]
     ) -> None:
-        """Go back to the first uncommitted offset of every partition in the batch."""
-        for partition, records in batch.items():
+        """Go back to the first offset of each partition batch not yet applied and committed."""
+        for partition, records in unapplied:
             consumer.seek(partition, records[0].offset)
 
     async def _apply(self, records: Sequence[Record]) -> None:
