@@ -263,3 +263,12 @@ async def test_policies_are_readable(
         ("2023-06-28", 60),
     ]
     assert "blog.post_published" in body["qualifying_actions"][0]["tools"]["blog"]
+
+
+async def test_acting_on_an_unknown_client_is_a_404(
+    ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken
+) -> None:
+    api, _ = ledger
+    writer = bearer(make_token(Scope.PARTNER_WRITE, partner_id="p-1"))
+    answer = await api.post("/v1/partners/p-1/clients/c-404/end-services", headers=writer)
+    assert answer.status_code == 404

@@ -90,7 +90,8 @@ def build_history(client_id: str, facts: Iterable[Fact]) -> ClientHistory:
     history = ClientHistory(client_id)
     partners_of_user: dict[str, set[str]] = {}
     activities: list[Fact] = []
-    for fact in facts:
+    # Later facts overwrite what a user is (email, employee flag): read them in event-time order.
+    for fact in sorted(facts, key=lambda f: (f.at, f.source, f.event_id)):
         if fact.kind in ("partner.registered", "partner.employee_domain_changed"):
             domain = fact.data["employee_email_domain"]
             history.partner(_id(fact.partner_id)).employee_domain.add(_change(fact, domain))

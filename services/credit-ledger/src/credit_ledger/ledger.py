@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -26,6 +26,9 @@ SOURCE = "credit-ledger"
 LEDGER: Table = LedgerEntry.__table__  # type: ignore[attr-defined]
 V = TypeVar("V")
 _RULE = re.compile(r"\bM[1-8]\b")
+LOCK_CLIENTS = text(
+    "SELECT pg_advisory_xact_lock(hashtext(c)) FROM unnest(CAST(:ids AS text[])) AS c ORDER BY c"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +82,7 @@ def desired_steps(
         for partner_id in sorted(now.keys() | previous.keys()):
             before = previous.get(partner_id)
             after = now.get(partner_id) or _nothing(before, attribution)
-            changed = after != (before or _nothing(None, attribution))
+            changed = not _same(after, before)
             if changed or (day == since and not after.zero):
                 rule = _rule(attribution, partner_id, before, after)
                 steps.setdefault(partner_id, []).append(Step(day, after, rule, attribution.country))
@@ -97,26 +100,32 @@ def _credits(attribution: Attribution) -> dict[str, Credit]:
 
 
 def _nothing(before: Credit | None, attribution: Attribution) -> Credit:
-    currency = attribution.currency or (before.currency if before else "USD")
+    # XXX is ISO-4217's "no currency": only met when nothing was ever credited, so never written.
+    currency = attribution.currency or (before.currency if before else "XXX")
     return Credit(Decimal(0), currency, 0)
 
 
 def _rule(attribution: Attribution, partner_id: str, before: Credit | None, after: Credit) -> str:
     """The rule behind a change: M1 starts credit, M7 moves a share, and an end names the rule
-    that ended it (M2 window, M5 removal...), read from the explanation."""
-    if after.zero:
-        for verdict in attribution.not_managing:
-            if verdict.partner_id == partner_id and verdict.reasons:
-                found = _RULE.findall(verdict.reasons[0])
-                return found[-1] if found else "M1"
-        return "M7"
-    return "M1" if before is None or before.zero else "M7"
+    that ended it, read from the explanation: a removal dated that day (M5), else the window
+    running out (M2)."""
+    if not after.zero:
+        return "M1" if before is None or before.zero else "M7"
+    verdict = next((v for v in attribution.not_managing if v.partner_id == partner_id), None)
+    if verdict is None:
+        return "M7"  # nothing left to split: the client has no subscription that day
+    dated = [r for r in verdict.reasons if f"on {attribution.day}" in r]
+    windows = [r for r in verdict.reasons if "window" in r]
+    for reason in (*dated, *windows, *verdict.reasons):
+        if found := _RULE.findall(reason):
+            return str(found[-1])  # "... window (M1, M2)" ends by M2
+    return "M1"
 
 
 def known_steps(entries: Iterable[LedgerEntry]) -> dict[str, dict[date, Credit]]:
-    """Per partner, the credit recorded for each effective day (the latest entry wins)."""
+    """Per partner, the credit recorded for each effective day (the latest entry, by id, wins)."""
     known: dict[str, dict[date, Credit]] = {}
-    for entry in sorted(entries, key=lambda e: (e.recorded_at, e.id or 0)):
+    for entry in sorted(entries, key=lambda e: e.id or 0):
         credit = Credit(entry.amount, entry.currency, entry.denominator)
         known.setdefault(entry.partner_id, {})[entry.effective_on] = credit
     return known
@@ -158,7 +167,8 @@ def reconcile(
 
 
 def _same(a: Credit | None, b: Credit | None) -> bool:
-    if a is None or b is None:
+    """Equal credits; every "no credit" is the same, whatever currency it was in."""
+    if a is None or a.zero or b is None or b.zero:
         return (a is None or a.zero) and (b is None or b.zero)
     return a == b
 
@@ -172,6 +182,8 @@ async def refresh_clients(
 ) -> list[dict[str, Any]]:
     """Recompute each touched client from its facts, from the first day the new facts can
     change; append (and announce) what changed."""
+    # One writer per client at a time (a batch and an API action may meet), in a fixed order.
+    await session.execute(LOCK_CLIENTS, {"ids": sorted(touched)})
     histories = await load_histories(session, touched.keys())
     recorded: dict[str, list[LedgerEntry]] = {client_id: [] for client_id in touched}
     for entry in await session.scalars(

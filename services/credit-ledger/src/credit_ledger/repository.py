@@ -120,3 +120,12 @@ async def partner_user_facts(
     if user_id is not None:
         query = query.where(col(Fact.user_id) == user_id)
     return (await session.scalars(query.order_by(col(Fact.at), col(Fact.event_id)))).all()
+
+
+async def client_known(session: AsyncSession, client_id: str) -> bool:
+    found = await session.scalar(
+        select(col(Fact.event_id))
+        .where(col(Fact.client_id) == client_id, col(Fact.kind) == "client.created")
+        .limit(1)
+    )
+    return found is not None

@@ -174,6 +174,8 @@ async def act_on_access(
     policy: ManagedPolicy,
 ) -> AccessActionRead:
     """Record a client-access action as a fact at the request time and apply it at once."""
+    if not await repository.client_known(session, client_id):
+        raise NotFound(f"client {client_id} is not known")
     if user_id is not None and not any(
         f.kind == "partner_user.added"
         for f in await repository.partner_user_facts(session, partner_id, user_id)

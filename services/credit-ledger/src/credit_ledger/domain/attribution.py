@@ -6,7 +6,7 @@ the clock; `day` is always given.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from credit_ledger.domain.facts import (
@@ -96,7 +96,8 @@ class _Judge:
         self.partner = partner
 
     def member(self, user_id: str, moment: datetime) -> bool:
-        return self.history.member(user_id).value_at(moment, False)
+        membership = self.history.members.get(user_id)
+        return membership is not None and membership.value_at(moment, False)
 
     def assigned(self, user: PartnerUser, moment: datetime) -> bool:
         """M4: a manual link, or automatically a partner employee of the partner's own email
@@ -118,7 +119,8 @@ class _Judge:
         removal = removals.last(True, moment) if removals else None
         if removal is None:
             return None
-        readded = self.history.member(user_id).last(True, moment)
+        membership = self.history.members.get(user_id)
+        readded = membership.last(True, moment) if membership is not None else None
         if readded is not None and readded > removal:
             return None
         return removal.at.date()
@@ -228,5 +230,5 @@ def change_days(history: ClientHistory, policy: ManagedPolicy) -> list[date]:
             days.add(activity.day)
             days.update(activity.day + timedelta(days=n) for n in policy.window_lengths())
     for changes in timelines:
-        days.update(change.at.date() for change in changes)  # type: ignore[attr-defined]
+        days.update(change.at.astimezone(UTC).date() for change in changes)  # type: ignore[attr-defined]
     return sorted(days)
