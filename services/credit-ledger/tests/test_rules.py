@@ -213,5 +213,5 @@ def test_m8_the_attribution_explains_users_activities_window_and_expiry() -> Non
     [counting] = share.verdict.counting
     assert (counting.event_id, counting.action) == ("act-42", "blog.post_published")
     assert counting.expires_on == date(2024, 1, 2) + timedelta(days=60)
-    assert (attribution.window_version, attribution.window_days) == ("window-2023", 60)
+    assert (attribution.window.version, attribution.window.days) == ("window-2023", 60)
     assert share.verdict.ends_on == date(2024, 3, 2)

@@ -43,14 +43,13 @@ async def attribution(
     if not history.partners and not history.subscription.changes:
         raise NotFound(f"no facts are known about client {client_id}")
     result = attribute(history, as_of, policy)
-    window = policy.window_on(as_of)
     return AttributionRead(
         client_id=client_id,
         as_of=as_of,
         mrr=result.mrr,
         currency=result.currency,
         country=result.country,
-        window=WindowRead(**window.model_dump(exclude={"version"}), version=window.version),
+        window=WindowRead(**result.window.model_dump()),
         qualifying_actions_version=result.actions_version,
         managing=[
             ManagingPartnerRead(
@@ -59,13 +58,7 @@ async def attribution(
                 credit=share.credit,
                 qualifying_users=list(share.verdict.qualifying_users),
                 activities=[
-                    CountingActivityRead(
-                        event_id=a.event_id,
-                        user_id=a.user_id,
-                        action=a.action,
-                        occurred_at=a.occurred_at,
-                        expires_on=a.expires_on,
-                    )
+                    CountingActivityRead.model_validate(a, from_attributes=True)
                     for a in share.verdict.counting
                 ],
                 ends_on=share.verdict.ends_on,

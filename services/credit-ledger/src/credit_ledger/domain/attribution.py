@@ -17,7 +17,7 @@ from credit_ledger.domain.facts import (
     UserStatus,
     last_moment,
 )
-from credit_ledger.domain.policy import ManagedPolicy
+from credit_ledger.domain.policy import ManagedPolicy, WindowVersion
 from credit_ledger.domain.split import split_equally
 
 
@@ -65,8 +65,7 @@ class Attribution:
     mrr: Decimal | None
     currency: str | None
     country: str | None
-    window_version: str
-    window_days: int
+    window: WindowVersion  # the version in force on the day (M2)
     actions_version: str
     shares: tuple[Share, ...]
     not_managing: tuple[PartnerVerdict, ...]
@@ -205,8 +204,7 @@ def attribute(history: ClientHistory, day: date, policy: ManagedPolicy) -> Attri
         mrr=subscription.mrr if subscription else None,
         currency=subscription.currency if subscription else None,
         country=history.country.value_at(moment, None),
-        window_version=window.version,
-        window_days=window.days,
+        window=window,
         actions_version=policy.actions_on(day).version,
         shares=tuple(
             Share(v.partner_id, credits.get(v.partner_id, Decimal(0)), len(managing), v)
