@@ -93,7 +93,7 @@ class OutboxRelay:
                     continue
                 backoff = 0.1
                 if published < self.batch_size:
-                    await _wait_any(wake, stopping, self.fallback_poll_s)
+                    await sleep_unless_stopped(stopping, self.fallback_poll_s, wake)
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many messages left."""
@@ -171,12 +171,3 @@ class _Listener:
             connection, self._connection = self._connection, None
             with suppress(Exception):
                 await connection.close()
-
-
-async def _wait_any(wake: asyncio.Event, stopping: asyncio.Event, timeout_s: float) -> None:
-    waiters = [asyncio.create_task(wake.wait()), asyncio.create_task(stopping.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

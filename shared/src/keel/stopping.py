@@ -1,14 +1,20 @@
 """Cooperative stopping: one event set by SIGTERM/SIGINT that every loop watches."""
 
 import asyncio
-import contextlib
 import signal
 from collections.abc import Awaitable, Callable
 
 
-async def sleep_unless_stopped(stopping: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopping.wait(), seconds)
+async def sleep_unless_stopped(
+    stopping: asyncio.Event, seconds: float, *wakers: asyncio.Event
+) -> None:
+    """Sleep `seconds`, or less if `stopping` or any of `wakers` is set meanwhile."""
+    waiters = [asyncio.create_task(event.wait()) for event in (stopping, *wakers)]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
