@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +19,7 @@ from keel.kafka.consumer import ConsumerLoop, Subscription
 from keel.kafka.publisher import Message, Publisher
 from keel.runtime import Runtime
 from keel.settings import Settings
-from keel.testing.running import eventually
+from keel.testing.running import eventually, read_topic
 
 Handler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
 
@@ -105,22 +104,8 @@ async def run_until(harness: Harness, done: Callable[[], Awaitable[Any]]) -> Non
 
 
 async def dead_letters(settings: Settings, count: int) -> list[dict[str, str]]:
-    consumer = AIOKafkaConsumer(
-        settings.kafka.topic(f"{topics.ACTIVITY.name}.dlq"),
-        bootstrap_servers=settings.kafka.bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    found: list[dict[str, str]] = []
-    try:
-        async with asyncio.timeout(15):
-            while len(found) < count:
-                record = await consumer.getone()
-                found.append({k: v.decode() for k, v in record.headers})
-    finally:
-        await consumer.stop()
-    return found
+    records = await read_topic(settings.kafka, f"{topics.ACTIVITY.name}.dlq", count, timeout_s=15)
+    return [{k: v.decode() for k, v in record.headers} for record in records]
 
 
 async def test_an_event_delivered_twice_is_applied_once(harness: Harness) -> None:

@@ -4,7 +4,6 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
 
 from keel import context
@@ -15,6 +14,7 @@ from keel.outbox import OutboxRelay, enqueue, event_message
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.tables import OutboxMessage
+from keel.testing import running
 
 
 def example_event(event_id: str):  # type: ignore[no-untyped-def]
@@ -26,21 +26,8 @@ def example_event(event_id: str):  # type: ignore[no-untyped-def]
 
 
 async def read_topic(settings: Settings, count: int) -> list[tuple[bytes, dict[str, bytes]]]:
-    consumer = AIOKafkaConsumer(
-        settings.kafka.topic(topics.ACTIVITY.name),
-        bootstrap_servers=settings.kafka.bootstrap_servers,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    found = []
-    try:
-        async with asyncio.timeout(10):
-            while len(found) < count:
-                record = await consumer.getone()
-                found.append((record.value, dict(record.headers)))
-    finally:
-        await consumer.stop()
-    return found
+    records = await running.read_topic(settings.kafka, topics.ACTIVITY.name, count, timeout_s=10)
+    return [(record.value, dict(record.headers)) for record in records]
 
 
 async def test_committed_messages_are_published_with_their_trace_and_removed(

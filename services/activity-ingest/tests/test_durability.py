@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -20,25 +19,12 @@ from keel.events import topics
 from keel.runtime import Runtime
 from keel.settings import KafkaSettings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client, running
+from keel.testing.running import app_client, read_topic, running
 from keel.testing.samples import activity_event
 
 
 async def on_kafka(kafka: KafkaSettings, count: int) -> list[bytes]:
-    consumer = AIOKafkaConsumer(
-        kafka.topic(topics.ACTIVITY.name),
-        bootstrap_servers=kafka.bootstrap_servers,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    found: list[bytes] = []
-    try:
-        async with asyncio.timeout(20):
-            while len(found) < count:
-                found.append((await consumer.getone()).value)
-    finally:
-        await consumer.stop()
-    return found
+    return [record.value for record in await read_topic(kafka, topics.ACTIVITY.name, count)]
 
 
 async def logged(settings: IngestServiceSettings) -> int:

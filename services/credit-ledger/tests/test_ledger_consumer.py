@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
 from ledger_story import at
 from ledger_support import activity, client, employee, ledger_entries, member, partner, subscription
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -17,10 +16,10 @@ from credit_ledger.tables import LedgerEntry
 from credit_ledger.worker import build_worker
 from keel.clock import FixedClock
 from keel.events import topics
-from keel.kafka.publisher import Message, Publisher
+from keel.kafka.publisher import Message
 from keel.runtime import Runtime
 from keel.settings import Settings
-from keel.testing.running import eventually, running
+from keel.testing.running import eventually, publish, read_topic, running
 
 ANA = "ana@alpha.example"
 BO = "bo@beta.example"
@@ -41,15 +40,6 @@ def world(day: str = "2024-01-01") -> list[Message]:
         member("c-1", "u-1", when),
         member("c-1", "u-2", when),
     ]
-
-
-async def publish(settings: Settings, messages: list[Message]) -> None:
-    publisher = Publisher(settings.kafka)
-    await publisher.start()
-    try:
-        await publisher.publish(messages)
-    finally:
-        await publisher.stop()
 
 
 async def until(engine: AsyncEngine, check: Callable[[list[Any]], bool]) -> list[Any]:
@@ -79,7 +69,7 @@ async def test_activities_become_ledger_entries_split_between_two_partners(
     ledger_settings: Settings, ledger_db: AsyncEngine, ledger_clock: FixedClock
 ) -> None:
     await publish(
-        ledger_settings,
+        ledger_settings.kafka,
         [
             *world(),
             activity("c-1", "u-1", ANA, "blog.post_published", at("2024-01-02")),
@@ -106,7 +96,7 @@ async def test_every_entry_is_announced_on_the_credit_topic(
     ledger_settings: Settings, ledger_clock: FixedClock
 ) -> None:
     await publish(
-        ledger_settings,
+        ledger_settings.kafka,
         [*world(), activity("c-1", "u-1", ANA, "blog.post_published", at("2024-01-02"))],
     )
     async with running(build_worker(Runtime.create(ledger_settings, ledger_clock))):
@@ -125,7 +115,7 @@ async def test_a_late_event_corrects_a_past_day_and_both_views_answer(
 ) -> None:
     worker_runtime = Runtime.create(ledger_settings, ledger_clock)
     await publish(
-        ledger_settings,
+        ledger_settings.kafka,
         [*world(), activity("c-1", "u-1", ANA, "blog.post_published", at("2024-01-10"))],
     )
     async with running(build_worker(worker_runtime)):
@@ -134,7 +124,7 @@ async def test_a_late_event_corrects_a_past_day_and_both_views_answer(
         ledger_clock.advance(timedelta(days=3))
         # Arrives now, happened on 01-05: credit started five days earlier than was known.
         await publish(
-            ledger_settings, [activity("c-1", "u-1", ANA, "email.sent", at("2024-01-05"))]
+            ledger_settings.kafka, [activity("c-1", "u-1", ANA, "email.sent", at("2024-01-05"))]
         )
         entries = await until(ledger_db, lambda e: len(e) > len(first))
 
@@ -150,29 +140,18 @@ async def test_a_duplicate_event_is_applied_once(
     ledger_settings: Settings, ledger_db: AsyncEngine, ledger_clock: FixedClock
 ) -> None:
     twice = activity("c-1", "u-1", ANA, "blog.post_published", at("2024-01-02"), "dup-1")
-    await publish(ledger_settings, [*world(), twice])
+    await publish(ledger_settings.kafka, [*world(), twice])
     async with running(build_worker(Runtime.create(ledger_settings, ledger_clock))):
         entries = await until(ledger_db, lambda e: len(timeline(e, "p-1")) == 2)
-        await publish(ledger_settings, [twice])
+        await publish(ledger_settings.kafka, [twice])
         await asyncio.sleep(2)
         again = await ledger_entries(ledger_db)
     assert len(again) == len(entries)
 
 
 async def read_credit_events(settings: Settings, count: int) -> list[dict[str, Any]]:
-    consumer = AIOKafkaConsumer(
-        settings.kafka.topic(topics.CREDIT.name),
-        bootstrap_servers=settings.kafka.bootstrap_servers,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    found: list[dict[str, Any]] = []
-    try:
-        async with asyncio.timeout(20):
-            while len(found) < count:
-                found.append(json.loads((await consumer.getone()).value))
-    finally:
-        await consumer.stop()
+    records = await read_topic(settings.kafka, topics.CREDIT.name, count)
+    found = [json.loads(record.value) for record in records]
     return sorted(
         found, key=lambda event: (event["data"]["effective_on"], event["data"]["partner_id"])
     )

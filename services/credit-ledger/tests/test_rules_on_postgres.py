@@ -1,12 +1,10 @@
 """Each M-rule once more, through the stored facts and ledger on a real PostgreSQL (applied as
 the worker applies them) and read back through the API; and a poison message through Kafka."""
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from ledger_story import at
 from ledger_support import (
     activity,
@@ -24,11 +22,11 @@ from credit_ledger.worker import build_worker
 from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.events import topics
-from keel.kafka.publisher import Message, Publisher
+from keel.kafka.publisher import Message
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client, running
+from keel.testing.running import app_client, publish, read_topic, running
 
 Apply = Callable[[list[Message]], Awaitable[None]]
 Credits = Callable[[str, str], Awaitable[dict[str, str]]]
@@ -137,28 +135,9 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_rest_appli
     ledger_settings: Settings,
 ) -> None:
     clock = FixedClock(datetime(2024, 1, 1, tzinfo=UTC))
-    publisher = Publisher(ledger_settings.kafka)
-    await publisher.start()
-    try:
-        await publisher.publish(
-            [
-                Message(topics.ACTIVITY.name, "c-1", b'{"specversion": "1.0", "id": "x"}'),
-                *team(1),
-            ]
-        )
-    finally:
-        await publisher.stop()
-    consumer = AIOKafkaConsumer(
-        ledger_settings.kafka.topic(f"{topics.ACTIVITY.name}.dlq"),
-        bootstrap_servers=ledger_settings.kafka.bootstrap_servers,
-        auto_offset_reset="earliest",
-    )
+    poison = Message(topics.ACTIVITY.name, "c-1", b'{"specversion": "1.0", "id": "x"}')
+    await publish(ledger_settings.kafka, [poison, *team(1)])
     async with running(build_worker(Runtime.create(ledger_settings, clock))):
-        await consumer.start()
-        try:
-            async with asyncio.timeout(20):
-                letter = await consumer.getone()
-        finally:
-            await consumer.stop()
+        [letter] = await read_topic(ledger_settings.kafka, f"{topics.ACTIVITY.name}.dlq", 1)
     assert dict(letter.headers)["dlq-reason"] == b"not_a_cloudevent"
     assert dict(letter.headers)["dlq-consumer"] == b"credit-ledger"

@@ -2,13 +2,16 @@
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
+from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 
+from keel.kafka.publisher import Message, Publisher
+from keel.settings import KafkaSettings
 from keel.worker import Worker
 
 T = TypeVar("T")
@@ -47,3 +50,31 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout_s}s (last value: {result!r})")
         await asyncio.sleep(interval_s)
+
+
+async def publish(kafka: KafkaSettings, messages: Sequence[Message]) -> None:
+    """Put messages on their (logical) topics, as an upstream producer would."""
+    publisher = Publisher(kafka)
+    await publisher.start()
+    try:
+        await publisher.publish(messages)
+    finally:
+        await publisher.stop()
+
+
+async def read_topic(
+    kafka: KafkaSettings, topic: str, count: int, *, timeout_s: float = 20.0
+) -> list[Any]:
+    """The first `count` records of a (logical) topic, from its start; fails after the timeout."""
+    consumer = AIOKafkaConsumer(
+        kafka.topic(topic), bootstrap_servers=kafka.bootstrap_servers, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        async with asyncio.timeout(timeout_s):
+            while len(found) < count:
+                found.append(await consumer.getone())
+    finally:
+        await consumer.stop()
+    return found
