@@ -4,18 +4,16 @@ every part real: PostgreSQL, Kafka, the ingest outbox relay, the ledger worker."
 from datetime import UTC, datetime
 from typing import Any
 
-from activity_ingest.config import IngestServiceSettings, IngestSettings
+from activity_ingest.config import IngestServiceSettings
 from activity_ingest.main import create_app as create_ingest_app
-from activity_ingest.migrate import MIGRATIONS as INGEST_MIGRATIONS
 from activity_ingest.worker import build_worker as build_ingest_worker
 from credit_ledger.main import create_app as create_ledger_app
-from credit_ledger.migrate import MIGRATIONS as LEDGER_MIGRATIONS
 from credit_ledger.worker import build_worker as build_ledger_worker
 from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.runtime import Runtime
-from keel.settings import AuthSettings, KafkaSettings, Settings
-from keel.testing.plugin import MakeDatabase, MakeToken, service_settings
+from keel.settings import Settings
+from keel.testing.plugin import MakeToken
 from keel.testing.running import app_client, eventually, running
 from keel.testing.samples import activity_event
 
@@ -112,27 +110,9 @@ UPSTREAM = [
 
 
 async def test_events_posted_to_ingest_become_managed_credit_read_from_the_ledger(
-    make_database: MakeDatabase,
-    kafka_settings: KafkaSettings,
-    auth_settings: AuthSettings,
-    make_token: MakeToken,
+    ingest_settings: IngestServiceSettings, ledger_settings: Settings, make_token: MakeToken
 ) -> None:
     clock = FixedClock(datetime(2024, 3, 10, 12, tzinfo=UTC))
-    ingest_settings = service_settings(
-        IngestServiceSettings,
-        "activity-ingest",
-        database_url=await make_database(INGEST_MIGRATIONS),
-        kafka=kafka_settings,
-        auth=auth_settings,
-        ingest=IngestSettings(),
-    )
-    ledger_settings = service_settings(
-        Settings,
-        "credit-ledger",
-        database_url=await make_database(LEDGER_MIGRATIONS),
-        kafka=kafka_settings,
-        auth=auth_settings,
-    )
     producer = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
     reader = {"Authorization": f"Bearer {make_token(Scope.PARTNER_READ, partner_id='p-2')}"}
     async with (

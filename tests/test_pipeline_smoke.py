@@ -6,40 +6,24 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from activity_ingest.config import IngestServiceSettings, IngestSettings
+from activity_ingest.config import IngestServiceSettings
 from activity_ingest.main import create_app as create_ingest_app
-from activity_ingest.migrate import MIGRATIONS as INGEST_MIGRATIONS
 from activity_ingest.worker import build_worker as build_ingest_worker
 from credit_ledger.config import SERVICE_NAME as LEDGER
-from credit_ledger.migrate import MIGRATIONS as LEDGER_MIGRATIONS
 from credit_ledger.worker import build_worker as build_ledger_worker
 from keel.auth import Scope
 from keel.clock import SystemClock
 from keel.runtime import Runtime
-from keel.settings import AuthSettings, KafkaSettings, Settings
-from keel.testing.plugin import MakeDatabase, MakeToken, service_settings
+from keel.settings import Settings
+from keel.testing.plugin import MakeToken
 from keel.testing.running import app_client, eventually, running
 from keel.testing.samples import activity_event
 
 
 async def test_a_posted_event_is_applied_by_the_ledger_exactly_once(
-    make_database: MakeDatabase,
-    kafka_settings: KafkaSettings,
-    auth_settings: AuthSettings,
-    make_token: MakeToken,
+    ingest_settings: IngestServiceSettings, ledger_settings: Settings, make_token: MakeToken
 ) -> None:
-    ingest_settings = service_settings(
-        IngestServiceSettings,
-        "activity-ingest",
-        database_url=await make_database(INGEST_MIGRATIONS),
-        kafka=kafka_settings,
-        auth=auth_settings,
-        ingest=IngestSettings(),
-    )
-    ledger_url = await make_database(LEDGER_MIGRATIONS)
-    ledger_settings = service_settings(
-        Settings, LEDGER, database_url=ledger_url, kafka=kafka_settings, auth=auth_settings
-    )
+    ledger_url = ledger_settings.database.url.get_secret_value()
     now = SystemClock().now()
     event = activity_event(
         "smoke-1",
