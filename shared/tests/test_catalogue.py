@@ -89,7 +89,7 @@ def test_mrr_is_decimal_not_float() -> None:
 @pytest.mark.parametrize(
     ("kind", "delta"), [("churn", "100"), ("downgrade", "0"), ("new", "-5"), ("upsell", "0")]
 )
-def test_a_deal_delta_must_carry_the_sign_of_its_kind(kind: str, delta: str) -> None:
+def test_s1_a_deal_delta_must_carry_the_sign_of_its_kind(kind: str, delta: str) -> None:
     [(field, reason)] = reject("deal.closed", kind=kind, mrr_delta=delta)
     assert field == "data.mrr_delta"
     assert "S1" in reason

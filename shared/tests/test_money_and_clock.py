@@ -7,7 +7,7 @@ from keel.clock import FixedClock, today
 from keel.money import Money, display
 
 
-def test_display_rounds_half_up_to_cents() -> None:
+def test_p4_display_rounds_half_up_to_cents() -> None:
     assert display(Decimal("2.345")) == Decimal("2.35")
     assert display(Decimal("-2.345")) == Decimal("-2.35")
     assert display(Decimal("3.3333333")) == Decimal("3.33")
@@ -20,7 +20,7 @@ def test_money_adds_only_within_one_currency() -> None:
         _ = Money(Decimal(1), "EUR") + Money(Decimal(1), "USD")
 
 
-def test_money_refuses_floats() -> None:
+def test_p4_money_refuses_floats() -> None:
     with pytest.raises(TypeError):
         Money(0.1, "USD")  # type: ignore[arg-type]
 

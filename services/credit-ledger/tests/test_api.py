@@ -62,7 +62,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def test_attribution_explains_who_manages_and_who_does_not(
+async def test_m8_attribution_explains_who_manages_and_who_does_not(
     ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken
 ) -> None:
     api, _ = ledger
@@ -121,7 +121,7 @@ async def test_a_partner_reads_its_managed_credit_with_totals_and_expiry(
     assert other.status_code == 403
 
 
-async def test_expiring_lists_the_credit_at_risk_within_n_days(
+async def test_m6_expiring_lists_the_credit_at_risk_within_n_days(
     ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken
 ) -> None:
     api, _ = ledger
@@ -137,7 +137,7 @@ async def test_expiring_lists_the_credit_at_risk_within_n_days(
     assert body["at_risk"] == {"USD": "1000.00"}
 
 
-async def test_the_ledger_pages_and_answers_as_known_at_a_time(
+async def test_m8_the_ledger_pages_and_answers_as_known_at_a_time(
     ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken, ledger_settings: Settings
 ) -> None:
     api, clock = ledger
@@ -179,7 +179,7 @@ async def test_the_ledger_pages_and_answers_as_known_at_a_time(
     }
 
 
-async def test_removing_access_needs_the_word_remove_and_ends_credit_that_day(
+async def test_m5_removing_access_needs_the_word_remove_and_ends_credit_that_day(
     ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken
 ) -> None:
     api, _ = ledger
@@ -214,7 +214,7 @@ async def test_a_partner_cannot_act_for_another_partner(
     assert answer.status_code == 403
 
 
-async def test_ending_services_stops_credit_and_a_manual_link_shows_in_employees(
+async def test_m5_m4_ending_services_stops_credit_and_a_manual_link_shows_in_employees(
     ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken
 ) -> None:
     api, _ = ledger

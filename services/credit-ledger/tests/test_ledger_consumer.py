@@ -65,7 +65,7 @@ def timeline(entries: list[LedgerEntry], partner_id: str) -> list[tuple[date, De
     return said
 
 
-async def test_activities_become_ledger_entries_split_between_two_partners(
+async def test_m7_activities_become_ledger_entries_split_between_two_partners(
     ledger_settings: Settings, ledger_db: AsyncEngine, ledger_clock: FixedClock
 ) -> None:
     await publish(
@@ -110,7 +110,7 @@ async def test_every_entry_is_announced_on_the_credit_topic(
     assert any(ref.startswith("test/") for ref in first["data"]["cause"])
 
 
-async def test_a_late_event_corrects_a_past_day_and_both_views_answer(
+async def test_m8_a_late_event_corrects_a_past_day_and_both_views_answer(
     ledger_settings: Settings, ledger_db: AsyncEngine, ledger_clock: FixedClock
 ) -> None:
     worker_runtime = Runtime.create(ledger_settings, ledger_clock)

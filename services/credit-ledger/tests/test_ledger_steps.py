@@ -12,7 +12,7 @@ from credit_ledger.ledger import desired_steps
 POLICY = ManagedPolicy.load()
 
 
-def test_an_ended_credit_gets_no_new_entry_when_the_currency_changes() -> None:
+def test_m5_an_ended_credit_gets_no_new_entry_when_the_currency_changes() -> None:
     story = (
         Story()
         .subscription(at("2024-01-01"), "100.00", "USD")
@@ -28,7 +28,7 @@ def test_an_ended_credit_gets_no_new_entry_when_the_currency_changes() -> None:
     ]
 
 
-def test_the_end_is_put_down_to_what_ended_it_that_day_not_to_an_older_removal() -> None:
+def test_m2_the_end_is_put_down_to_what_ended_it_that_day_not_to_an_older_removal() -> None:
     story = (
         Story()
         .subscription(at("2024-01-01"), "100.00")
