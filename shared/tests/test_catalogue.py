@@ -116,5 +116,12 @@ def test_malformed_emails_are_rejected(email: str) -> None:
 
 
 def test_internal_types_are_not_accepted_from_upstream() -> None:
-    assert "managed_credit.changed" in {spec.name for spec in EVENTS}
-    assert "managed_credit.changed" not in {spec.name for spec in UPSTREAM_EVENTS}
+    for internal in (
+        "managed_credit.changed",
+        "tier.changed",
+        "rollup.completed",
+        "domain.registered",
+        "domain.expired",
+    ):
+        assert internal in {spec.name for spec in EVENTS}
+        assert internal not in {spec.name for spec in UPSTREAM_EVENTS}

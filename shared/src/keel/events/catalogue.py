@@ -19,8 +19,10 @@ from keel.events.payloads.account import (
     PartnerUserChangedV1,
 )
 from keel.events.payloads.activity import ActivityPerformedV1
+from keel.events.payloads.capacity import DomainRegisteredV1, DomainRegistrationEndedV1
 from keel.events.payloads.credit import ManagedCreditChangedV1
 from keel.events.payloads.deal import DealClosedV1, DealKind, DealType
+from keel.events.payloads.tier import RollupCompletedV1, Tier, TierChangedV1
 from keel.events.registry import EventRegistry, EventType
 
 ACCOUNT = topics.ACCOUNT.name
@@ -193,6 +195,69 @@ INTERNAL_TYPES: list[EventType[Any]] = [
             cause=["product/blog/evt-0001"],
             recorded_at=datetime(2025, 3, 14, 9, 30, 2, tzinfo=UTC),
         ),
+    ),
+    EventType(
+        name="tier.changed",
+        version=1,
+        payload=TierChangedV1,
+        topic=topics.TIER.name,
+        key="partner_id",
+        example=TierChangedV1(
+            partner_id="p-501",
+            month="2025-03",
+            revision=1,
+            tier=Tier.GOLD,
+            previous_tier=Tier.PARTNER,
+            partner_type=PartnerType.SOLUTIONS,
+            model="points-2022",
+            evaluated_on=date(2025, 3, 15),
+        ),
+    ),
+    EventType(
+        name="rollup.completed",
+        version=1,
+        payload=RollupCompletedV1,
+        topic=topics.TIER.name,
+        key="month",
+        example=RollupCompletedV1(
+            month="2025-03",
+            revision=1,
+            digest="9f2c6a0e" * 8,
+            evaluated_on=date(2025, 3, 15),
+            partners=1200,
+            tier_counts={"partner": 900, "gold": 200, "platinum": 80, "diamond": 15, "elite": 5},
+        ),
+    ),
+    EventType(
+        name="domain.registered",
+        version=1,
+        payload=DomainRegisteredV1,
+        topic=topics.CAPACITY.name,
+        key="partner_id",
+        example=DomainRegisteredV1(
+            registration_id="r-7001",
+            partner_id="p-501",
+            domain="baeckerei-schmidt.de",
+            company="Bäckerei Schmidt GmbH",
+            country="DE",
+            registered_at=datetime(2025, 3, 2, 10, 0, tzinfo=UTC),
+        ),
+    ),
+    *(
+        EventType(
+            name=f"domain.{ending}",
+            version=1,
+            payload=DomainRegistrationEndedV1,
+            topic=topics.CAPACITY.name,
+            key="partner_id",
+            example=DomainRegistrationEndedV1(
+                registration_id="r-7001",
+                partner_id="p-501",
+                domain="baeckerei-schmidt.de",
+                ended_at=datetime(2025, 5, 31, 0, 0, tzinfo=UTC),
+            ),
+        )
+        for ending in ("deregistered", "expired")
     ),
 ]
 
