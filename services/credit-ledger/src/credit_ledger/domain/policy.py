@@ -1,28 +1,17 @@
 """Managed-credit policies (M2 window, M3 qualifying actions, minor units for M7): effective-dated
 data, validated at load, chosen by the day they apply to."""
 
-import tomllib
-from bisect import bisect_right
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from keel.policy import Versioned, check_ordered, in_force, read_toml
+
 POLICY_FILE = Path(__file__).parent.parent / "policies" / "managed.toml"
 DEFAULT_MINOR_UNITS = 2
-
-
-class Versioned(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    version: str
-    effective_from: date
-    note: str = ""
-
-
-V = TypeVar("V", bound=Versioned)
 
 
 class WindowVersion(Versioned):
@@ -37,13 +26,6 @@ class QualifyingActionsVersion(Versioned):
         return action in self.tools.get(tool, frozenset())
 
 
-def _in_force(versions: tuple[V, ...], day: date) -> V:
-    index = bisect_right([v.effective_from for v in versions], day) - 1
-    if index < 0:
-        raise LookupError(f"no policy version in force on {day}")
-    return versions[index]
-
-
 class ManagedPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -53,18 +35,16 @@ class ManagedPolicy(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
-        for name in ("window", "qualifying_actions"):
-            days = [v.effective_from for v in getattr(self, name)]
-            if not days or days != sorted(set(days)):
-                raise ValueError(f"{name}: versions must exist, with increasing effective_from")
+        check_ordered("window", self.window)
+        check_ordered("qualifying_actions", self.qualifying_actions)
         return self
 
     def window_on(self, day: date) -> WindowVersion:
         """M2: the window in force on the day being evaluated."""
-        return _in_force(self.window, day)
+        return in_force(self.window, day)
 
     def actions_on(self, day: date) -> QualifyingActionsVersion:
-        return _in_force(self.qualifying_actions, day)
+        return in_force(self.qualifying_actions, day)
 
     def window_lengths(self) -> frozenset[int]:
         return frozenset(v.days for v in self.window)
@@ -77,4 +57,4 @@ class ManagedPolicy(BaseModel):
 
     @classmethod
     def load(cls, path: Path = POLICY_FILE) -> Self:
-        return cls.model_validate(tomllib.loads(path.read_text()))
+        return cls.model_validate(read_toml(path))
