@@ -5,16 +5,20 @@ from keel.entrypoints import serve_api
 from keel.http.app import create_service_app
 from keel.runtime import Runtime
 from keel.settings import Settings
+from tier_engine.api import calculator, partners, policies, rollups
 from tier_engine.config import load_settings
+from tier_engine.domain.policy import TierPolicy
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         Runtime.create(settings or load_settings(), clock),
         title="tier-engine",
         description="Sold and managed points rolled up monthly into tiers (S, P and T rules).",
-        routers=[],
+        routers=[rollups.router, partners.router, calculator.router, policies.router],
     )
+    app.state.policy = TierPolicy.load()  # validated at start: a bad policy stops the process
+    return app
 
 
 def run() -> None:

@@ -1,13 +1,44 @@
+import asyncio
+import logging
+
+from keel.clock import today
 from keel.entrypoints import serve_worker
 from keel.runtime import Runtime
+from keel.stopping import sleep_unless_stopped
 from keel.worker import Worker
+from tier_engine import service
 from tier_engine.config import load_settings
-from tier_engine.consumers import SUBSCRIPTION
+from tier_engine.consumers import subscription
+from tier_engine.domain.calendar import latest_closed_month
+from tier_engine.domain.policy import TierPolicy
+
+logger = logging.getLogger(__name__)
+
+
+class MonthlyRollup:
+    """T3 on schedule: once a month's 15th is over, its rollup runs (once; re-runs are on
+    demand). Checked every `interval_s`, so a worker that was down catches up when it starts."""
+
+    def __init__(self, runtime: Runtime, policy: TierPolicy, interval_s: float = 300) -> None:
+        self.runtime, self.policy, self.interval_s = runtime, policy, interval_s
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            month = latest_closed_month(today(self.runtime.clock))
+            async with self.runtime.sessions() as session:
+                outcome = await service.run_scheduled_rollup(
+                    session, self.policy, month, self.runtime.clock.now()
+                )
+            if outcome is not None:
+                logger.info("rollup %s revision %d stored", outcome.month, outcome.revision)
+            await sleep_unless_stopped(stopping, self.interval_s)
 
 
 def build_worker(runtime: Runtime) -> Worker:
+    policy = TierPolicy.load()
     worker = Worker(runtime)
-    worker.consume(SUBSCRIPTION)
+    worker.consume(subscription(policy, runtime.clock))
+    worker.add(MonthlyRollup(runtime, policy))
     worker.relay_outbox()
     return worker
 

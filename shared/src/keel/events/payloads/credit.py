@@ -20,7 +20,7 @@ class ManagedCreditChangedV1(Payload):
     amount: NonNegativeAmount
     currency: Currency
     denominator: int = Field(ge=0, description="How many partners share the client that day")
-    client_country: Country | None
+    client_country: Country | None = None
     rule: RuleId = Field(description="The rule that made the change, e.g. M5")
     cause: list[str] = Field(description="The events (source/id) behind the change")
     recorded_at: AwareDatetime

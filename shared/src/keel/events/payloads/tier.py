@@ -26,6 +26,11 @@ class Tier(StrEnum):
     DIAMOND = "diamond"
     ELITE = "elite"
 
+    @property
+    def rank(self) -> int:
+        """0 for `partner`, then upwards (string comparison would order tiers alphabetically)."""
+        return list(Tier).index(self)
+
 
 class TierChangedV1(Payload):
     """`tier.changed`, keyed by partner id: the rollup of `month` (revision `revision`) credits
@@ -35,8 +40,8 @@ class TierChangedV1(Payload):
     partner_id: Identifier
     month: Month
     revision: int = Field(ge=1)
-    tier: Tier | None
-    previous_tier: Tier | None = Field(description="The tier credited before; null for none")
+    tier: Tier | None = None
+    previous_tier: Tier | None = Field(default=None, description="The tier credited before, if any")
     partner_type: PartnerType
     model: str = Field(description="The tier model in force, e.g. points-2025 (T1)")
     evaluated_on: date

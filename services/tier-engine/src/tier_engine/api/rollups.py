@@ -1,0 +1,50 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from keel.events.payloads.tier import Month as MonthText
+from keel.http.app import API_PREFIX
+from keel.http.dependencies import AdminDep, ClockDep, PrincipalDep, SessionDep
+from tier_engine import service
+from tier_engine.dependencies import PolicyDep, parse_month
+from tier_engine.schemas import RollupCreate, RollupRead, RollupRunRead
+
+router = APIRouter(prefix=API_PREFIX, tags=["rollups"])
+
+
+@router.post("/rollups", response_model=RollupRunRead, status_code=status.HTTP_201_CREATED)
+async def run_rollup(
+    body: RollupCreate,
+    response: Response,
+    session: SessionDep,
+    policy: PolicyDep,
+    clock: ClockDep,
+    _: AdminDep,
+) -> RollupRunRead:
+    """Run or re-run the month's rollup (T3): 201 with a new revision when the inputs changed,
+    200 with the existing revision when they did not (same digest)."""
+    outcome = await service.run_rollup(session, policy, parse_month(body.month), clock.now())
+    if not outcome.created:
+        response.status_code = status.HTTP_200_OK
+    return RollupRunRead(
+        month=outcome.month,
+        revision=outcome.revision,
+        digest=outcome.digest,
+        created=outcome.created,
+        evaluated_on=outcome.evaluated_on,
+        partners=outcome.partners,
+        tier_counts=outcome.tier_counts,
+        tier_changes=outcome.tier_changes,
+    )
+
+
+@router.get("/rollups/{month}", response_model=RollupRead)
+async def read_rollup(
+    month: Annotated[MonthText, Path()],
+    session: SessionDep,
+    _: PrincipalDep,
+    revision: Annotated[int | None, Query(ge=1, description="The latest when absent")] = None,
+) -> RollupRead:
+    """A rollup revision: digest, per-tier counts, policy versions and the diff to the previous
+    revision."""
+    return await service.read_rollup(session, parse_month(month), revision)

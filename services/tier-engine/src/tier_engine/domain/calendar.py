@@ -1,0 +1,61 @@
+"""Months and days of the tier calendar: the rollup of a month is evaluated on its 15th (T3);
+sold points count for a number of months after the close date (S2)."""
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Self
+
+ROLLUP_DAY = 15  # T3: tiers are computed mid-month
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier), clamped to the end of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        if not (match := _MONTH.match(text)):
+            raise ValueError(f"{text!r} is not a month (YYYY-MM)")
+        return cls(int(match[1]), int(match[2]))
+
+    @classmethod
+    def of(cls, day: date) -> Self:
+        return cls(day.year, day.month)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    def shift(self, months: int) -> "Month":
+        return Month.of(add_months(self.first_day, months))
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def evaluated_on(self) -> date:
+        """T3: the day whose figures the month's rollup credits."""
+        return date(self.year, self.month, ROLLUP_DAY)
+
+
+def latest_closed_month(today: date) -> Month:
+    """The newest month whose evaluated day is over (figures are as of the end of a day)."""
+    this = Month.of(today)
+    return this if today > this.evaluated_on else this.shift(-1)
+
+
+def sold_window_start(day: date, months: int) -> date:
+    """S2: on `day`, a deal counts when it closed after this day and on or before `day`."""
+    return add_months(day, -months)

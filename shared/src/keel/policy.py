@@ -1,0 +1,42 @@
+"""Effective-dated policy versions: data files, validated at load, chosen by the day they apply."""
+
+import tomllib
+from bisect import bisect_right
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Versioned(BaseModel):
+    """One version of a policy: in force from `effective_from` until the next version's day."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    effective_from: date
+    note: str = ""
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+def in_force(versions: Sequence[V], day: date) -> V:
+    """The version in force on the day (versions in increasing `effective_from`)."""
+    index = bisect_right([v.effective_from for v in versions], day) - 1
+    if index < 0:
+        raise LookupError(f"no policy version in force on {day}")
+    return versions[index]
+
+
+def check_ordered(name: str, versions: Sequence[Versioned]) -> None:
+    """A policy needs at least one version, with strictly increasing days."""
+    days = [v.effective_from for v in versions]
+    if not days or days != sorted(set(days)):
+        raise ValueError(f"{name}: versions must exist, with increasing effective_from")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    return tomllib.loads(path.read_text())
