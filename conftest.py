@@ -9,6 +9,8 @@ from credit_ledger.config import SERVICE_NAME as LEDGER
 from credit_ledger.migrate import MIGRATIONS as LEDGER_MIGRATIONS
 from keel.settings import AuthSettings, KafkaSettings, Settings
 from keel.testing.plugin import MakeDatabase, service_settings
+from tier_engine.config import SERVICE_NAME as TIER
+from tier_engine.migrate import MIGRATIONS as TIER_MIGRATIONS
 
 
 @pytest.fixture
@@ -33,6 +35,19 @@ async def ledger_settings(
         Settings,
         LEDGER,
         database_url=await make_database(LEDGER_MIGRATIONS),
+        kafka=kafka_settings,
+        auth=auth_settings,
+    )
+
+
+@pytest.fixture
+async def tier_settings(
+    make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
+) -> Settings:
+    return service_settings(
+        Settings,
+        TIER,
+        database_url=await make_database(TIER_MIGRATIONS),
         kafka=kafka_settings,
         auth=auth_settings,
     )

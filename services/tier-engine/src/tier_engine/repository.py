@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keel.events.payloads.deal import LOSSES
@@ -40,7 +40,7 @@ async def first_sales(session: AsyncSession, lines: Iterable[Line]) -> dict[Line
             DEAL.c.kind.not_in([kind.value for kind in LOSSES]),
         )
         .order_by(DEAL.c.client_id, DEAL.c.product_line, DEAL.c.closed_on)
-        .distinct(DEAL.c.client_id, DEAL.c.product_line)
+        .ext(distinct_on(DEAL.c.client_id, DEAL.c.product_line))
     )
     return {(row.client_id, row.product_line): row.first for row in found}
 
