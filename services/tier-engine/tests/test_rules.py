@@ -155,7 +155,9 @@ def test_t2_mrr_2018_needs_certification_and_a_median_of_3_apps() -> None:
     assert credited_tier(model, diamond, uncertified) == Tier.PARTNER
     few_apps = Standing(PartnerType.SOLUTIONS, certified=True, median_apps=D("2.5"))
     assert credited_tier(model, diamond, few_apps) == Tier.PARTNER
-    assert median([2, 3]) == D("2.5") and median([1, 5, 3]) == 3 and median([]) is None
+    assert median([2, 3]) == D("2.5")
+    assert median([1, 5, 3]) == 3
+    assert median([]) is None
 
 
 def test_t1_points_2022_total_and_sold_minimum_with_derived_thresholds() -> None:
