@@ -1,0 +1,161 @@
+"""From events posted to activity-ingest to a credited tier read from the tier engine: ingest's
+outbox, the credit-ledger worker and the tier-engine worker, on real PostgreSQL and Kafka."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from activity_ingest.config import IngestServiceSettings
+from activity_ingest.main import create_app as create_ingest_app
+from activity_ingest.worker import build_worker as build_ingest_worker
+from credit_ledger.worker import build_worker as build_ledger_worker
+from keel.auth import Scope
+from keel.clock import FixedClock
+from keel.events.catalogue import EVENTS
+from keel.events.payloads.capacity import DomainRegisteredV1
+from keel.outbox import event_message
+from keel.runtime import Runtime
+from keel.settings import Settings
+from keel.testing.plugin import MakeToken
+from keel.testing.running import app_client, eventually, publish, running
+from keel.testing.samples import activity_event
+from tier_engine.main import create_app as create_tier_app
+from tier_engine.worker import build_worker as build_tier_worker
+
+
+def event(event_id: str, type_name: str, when: str, **data: Any) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "product/accounts",
+        "type": type_name,
+        "time": f"{when}T10:00:00Z",
+        "data": data,
+    }
+
+
+UPSTREAM = [
+    event(
+        "p1",
+        "partner.registered",
+        "2024-03-01",
+        partner_id="p-1",
+        name="Alpha",
+        partner_type="solutions",
+        employee_email_domain="alpha.example",
+        country="GB",
+    ),
+    event(
+        "p1-cert", "partner.certification_changed", "2024-03-01", partner_id="p-1", certified=True
+    ),
+    event(
+        "u1",
+        "partner_user.added",
+        "2024-03-01",
+        partner_id="p-1",
+        user_id="u-1",
+        email="ana@alpha.example",
+        partner_employee=True,
+    ),
+    event(
+        "c1",
+        "client.created",
+        "2025-01-01",
+        client_id="c-1",
+        name="Client One",
+        website_domain="client-one.com",
+        country="US",
+        currency="USD",
+    ),
+    event(
+        "s1",
+        "client.subscription_changed",
+        "2025-01-01",
+        client_id="c-1",
+        mrr="8000",
+        currency="USD",
+    ),
+    event("m1", "client.user_added", "2025-01-01", client_id="c-1", user_id="u-1"),
+    activity_event(
+        "a1",
+        "2025-03-02T09:00:00Z",
+        source="product/blog",
+        user_id="u-1",
+        user_email="ana@alpha.example",
+        client_id="c-1",
+    ),
+    event(
+        "d1",
+        "deal.closed",
+        "2025-01-10",
+        deal_id="d-1",
+        partner_id="p-1",
+        client_id="c-1",
+        client_domain="www.client-one.com",
+        client_country="US",
+        currency="USD",
+        deal_type="sourced",
+        product_line="marketing_hub",
+        kind="new",
+        mrr_delta="1400",
+    ),
+]
+
+
+async def test_events_posted_to_ingest_become_a_credited_tier_read_from_the_tier_engine(
+    ingest_settings: IngestServiceSettings,
+    ledger_settings: Settings,
+    tier_settings: Settings,
+    make_token: MakeToken,
+) -> None:
+    clock = FixedClock(datetime(2025, 4, 1, 12, tzinfo=UTC))
+    producer = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
+    admin = {"Authorization": f"Bearer {make_token(Scope.ADMIN)}"}
+    reader = {"Authorization": f"Bearer {make_token(Scope.PARTNER_READ, partner_id='p-1')}"}
+    registered = DomainRegisteredV1(  # what capacity publishes when p-1 registers the lead (S3)
+        registration_id="r-1",
+        partner_id="p-1",
+        domain="client-one.com",
+        company="Client One",
+        country="US",
+        registered_at=datetime(2025, 1, 2, tzinfo=UTC),
+    )
+    envelope = EVENTS.envelope(
+        "domain.registered", registered, id="r-1", source="capacity", time=registered.registered_at
+    )
+    await publish(tier_settings.kafka, [event_message(EVENTS.parse(envelope))])
+    async with (
+        app_client(create_ingest_app(ingest_settings, clock)) as ingest,
+        app_client(create_tier_app(tier_settings, clock)) as tiers,
+        running(build_ingest_worker(Runtime.create(ingest_settings, clock))),
+        running(build_ledger_worker(Runtime.create(ledger_settings, clock))),
+        running(build_tier_worker(Runtime.create(tier_settings, clock))),
+    ):
+        posted = await ingest.post(
+            "/v1/events",
+            json=UPSTREAM,
+            headers={**producer, "content-type": "application/cloudevents-batch+json"},
+        )
+        assert posted.json()["accepted"] == len(UPSTREAM), posted.json()
+
+        async def both_tracks() -> dict[str, Any] | None:
+            answer = await tiers.get(
+                "/v1/partners/p-1/points-breakdown", params={"month": "2025-03"}, headers=reader
+            )
+            totals: dict[str, Any] = answer.json()["totals"]
+            return totals if Decimal(totals["sold"]) and Decimal(totals["managed"]) else None
+
+        totals = await eventually(both_tracks, timeout_s=40)
+        # P2: $1,400 sourced in 2025 = 70 sold points; M7/P1: $8,000 managed alone = 80.
+        assert (totals["sold"], totals["managed"], totals["total"]) == ("70.00", "80.00", "150.00")
+        rolled = await tiers.post("/v1/rollups", json={"month": "2025-03"}, headers=admin)
+        assert rolled.status_code in (200, 201), rolled.text
+        tier = (
+            await tiers.get("/v1/partners/p-1/tier", params={"month": "2025-03"}, headers=reader)
+        ).json()
+    # T1 points-2022 (derived): Gold needs 123 total and 63 sold; Platinum 313 total.
+    assert (tier["tier"], tier["model"], tier["points"]["total"]) == (
+        "gold",
+        "points-2022",
+        "150.00",
+    )
