@@ -64,3 +64,7 @@ bench-ingest: install ## Benchmark activity-ingest (starts the stack unless one 
 .PHONY: bench-ledger
 bench-ledger: install ## Benchmark credit-ledger (BENCH_LEDGER_EVENTS=200000 by default): bench/results/ledger.json
 	$(RUN) python bench/ledger.py
+
+.PHONY: bench-tier
+bench-tier: install ## Benchmark the tier engine's rollup at 10k partners / 1M deals: bench/results/tier.json
+	$(RUN) python bench/tier.py

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from stack import running_stack, write_results
+from stack import p99, running_stack, write_results
 
 INGEST, LEDGER = "http://127.0.0.1:8001", "http://127.0.0.1:8002"
 LEDGER_METRICS = "http://127.0.0.1:9002/metrics"
@@ -145,11 +145,6 @@ async def applied(metrics: httpx.AsyncClient) -> float:
     )
     found = re.search(pattern, text)
     return float(found.group(1)) if found else 0.0
-
-
-def p99(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return round(ordered[max(int(len(ordered) * 0.99) - 1, 0)], 2)
 
 
 async def main(token: str) -> dict[str, Any]:

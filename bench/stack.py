@@ -50,3 +50,8 @@ def write_results(name: str, figures: dict[str, object]) -> Path:
     path = ROOT / "bench" / "results" / f"{name}.json"
     path.write_text(json.dumps(figures, indent=2) + "\n")
     return path
+
+
+def p99(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return round(ordered[max(int(len(ordered) * 0.99) - 1, 0)], 2)
