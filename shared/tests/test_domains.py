@@ -1,4 +1,4 @@
-"""C1: a website as people type it becomes its registrable domain; garbage is refused with a reason."""
+"""C1: a website as people type it becomes its registrable domain; garbage is refused, with why."""
 
 import pytest
 

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Row, Table, and_, func, or_, select, text,
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from capacity.schemas import RegistrationQuery, RegistrationStatus
+from capacity.schemas import RegistrationQuery, RegistrationStatus, SortField
 from capacity.tables import ACTIVE, DEREGISTERED, EXPIRED, PartnerCapacity, Registration
 
 PARTNER: Table = PartnerCapacity.__table__  # type: ignore[attr-defined]
@@ -147,7 +147,9 @@ async def page(
 ) -> tuple[Sequence[Registration], int]:
     conditions = _matching(partner_id, wanted, now)
     total = int(await session.scalar(select(func.count()).where(*conditions)) or 0)
-    column = R[wanted.sort.value]
+    column: ColumnElement[Any] = R[wanted.sort.value]
+    if wanted.sort != SortField.REGISTERED_AT:  # people expect "anna" beside "Anna", not after "Z"
+        column = func.lower(column)
     ordering = column.asc() if wanted.order == "asc" else column.desc()
     tie = R.id.asc() if wanted.order == "asc" else R.id.desc()
     rows = await session.scalars(
