@@ -64,3 +64,8 @@ bench-ingest: install ## Benchmark activity-ingest (starts the stack unless one 
 .PHONY: bench-ledger
 bench-ledger: install ## Benchmark credit-ledger (BENCH_LEDGER_EVENTS=200000 by default): bench/results/ledger.json
 	$(RUN) python bench/ledger.py
+
+.PHONY: bench-capacity
+bench-capacity: install ## Benchmark capacity (50 clients over 1,000 partners): bench/results/capacity.json
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(RUN) python bench/registrations.py
