@@ -224,6 +224,20 @@ async def test_c5_deregistration_without_confirmation_is_a_422_naming_confirm_an
     assert (await capacity(capacity_api, admin, "p-1"))["used"] == 2
 
 
+async def test_c5_a_domain_that_is_no_domain_is_a_422_naming_its_place_and_changes_nothing(
+    capacity_api: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    await register_many(capacity_api, admin, "p-1", 1)
+    answer = await capacity_api.post(
+        f"{REGISTRATIONS.format('p-1')}/deregister",
+        json={"domains": ["lead-0.com", "localhost"], "confirm": True},
+        headers=admin,
+    )
+    assert answer.status_code == 422
+    assert [error["field"] for error in answer.json()["errors"]] == ["domains[1]"]
+    assert (await capacity(capacity_api, admin, "p-1"))["used"] == 1
+
+
 async def test_c5_deregistration_frees_capacity_at_once_and_says_what_was_not_found(
     capacity_api: httpx.AsyncClient, admin: dict[str, str], capacity_clock: FixedClock
 ) -> None:
