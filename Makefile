@@ -68,3 +68,8 @@ bench-ledger: install ## Benchmark credit-ledger (BENCH_LEDGER_EVENTS=200000 by 
 .PHONY: bench-tier
 bench-tier: install ## Benchmark the tier engine's rollup at 10k partners / 1M deals: bench/results/tier.json
 	$(RUN) python bench/tier.py
+
+.PHONY: bench-capacity
+bench-capacity: install ## Benchmark capacity (50 clients over 1,000 partners): bench/results/capacity.json
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(RUN) python bench/registrations.py

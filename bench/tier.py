@@ -74,7 +74,7 @@ SEED = [
               closed, closed::date, CASE WHEN c % 5 = 0 THEN 88 ELSE 100 END, 'units-2025',
               CASE WHEN d % 3 = 0 THEN 3 ELSE 5 END * CASE WHEN c % 7 = 0 THEN 2 ELSE 1 END,
               'P2', 'rates-2024', 'growth-2018', '2024-01-01', true, now()
-       FROM (SELECT d, (d * 7919) % :clients AS c,
+       FROM (SELECT d, (CAST(d AS bigint) * 7919) % :clients AS c,
                     timestamptz '2025-08-20' + (d % 420) * interval '1 day' AS closed
              FROM generate_series(0, :deals - 1) d) s""",
     """INSERT INTO credit_entry (source, event_id, partner_id, client_id, effective_on, amount,
@@ -88,7 +88,8 @@ SEED = [
        UNION ALL
        SELECT 'bench', 'x-' || c, 'p-' || (c % :partners), 'c-' || c, date '2026-11-20', 0,
               CASE WHEN c % 5 = 0 THEN 'EUR' ELSE 'USD' END, 1,
-              CASE WHEN c % 7 = 0 THEN 'IN' ELSE 'US' END, 'M2', jsonb '[]', timestamptz '2026-10-10'
+              CASE WHEN c % 7 = 0 THEN 'IN' ELSE 'US' END, 'M2', jsonb '[]',
+              timestamptz '2026-10-10'
        FROM generate_series(0, :clients - 1, 4) c""",
 ]
 

@@ -1,6 +1,8 @@
 from fastapi import FastAPI
 
+from capacity.api import policies, registrations
 from capacity.config import load_settings
+from capacity.domain.policy import CapacityPolicy
 from keel.clock import Clock
 from keel.entrypoints import serve_api
 from keel.http.app import create_service_app
@@ -9,12 +11,14 @@ from keel.settings import Settings
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         Runtime.create(settings or load_settings(), clock),
         title="capacity",
         description="Lead-registration limits per tier (C-rules).",
-        routers=[],
+        routers=[registrations.router, policies.router],
     )
+    app.state.policy = CapacityPolicy.load()  # validated at start: a bad policy stops the process
+    return app
 
 
 def run() -> None:

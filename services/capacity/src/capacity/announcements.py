@@ -1,0 +1,48 @@
+"""The events capacity publishes on `capacity.events.v1`, keyed by partner id, via the outbox."""
+
+from datetime import datetime
+from typing import Any
+
+from capacity.tables import Registration
+from keel.events.catalogue import EVENTS
+from keel.events.payloads.capacity import DomainRegisteredV1, DomainRegistrationEndedV1
+from keel.kafka.publisher import Message
+from keel.outbox import event_message
+
+SOURCE = "capacity"
+REGISTERED, DEREGISTERED, EXPIRED = "domain.registered", "domain.deregistered", "domain.expired"
+
+
+def registered(registration: Registration) -> Message:
+    payload = DomainRegisteredV1(
+        registration_id=registration.id,
+        partner_id=registration.partner_id,
+        domain=registration.domain,
+        company=registration.company,
+        country=registration.country,
+        registered_at=registration.registered_at,
+        expires_at=registration.expires_at,
+    )
+    return _message(REGISTERED, payload, registration.id, registration.registered_at)
+
+
+def ended(type_name: str, row: Any) -> Message:
+    """`domain.deregistered` (C5) or `domain.expired` (C4), at the moment it ended; `row` is a
+    registration (or a row of its id, partner_id, domain and ended_at) that has ended."""
+    ended_at: datetime = row.ended_at
+    payload = DomainRegistrationEndedV1(
+        registration_id=row.id, partner_id=row.partner_id, domain=row.domain, ended_at=ended_at
+    )
+    return _message(type_name, payload, row.id, ended_at)
+
+
+def _message(type_name: str, payload: Any, registration_id: str, at: datetime) -> Message:
+    envelope = EVENTS.envelope(
+        type_name,
+        payload,
+        id=f"{registration_id}.{type_name.removeprefix('domain.')}",
+        source=SOURCE,
+        time=at,
+        subject=payload.domain,
+    )
+    return event_message(EVENTS.parse(envelope))
