@@ -14,7 +14,7 @@ from keel.http.dependencies import AdminDep, PartnerReaderDep, PartnerWriterDep
 from keel.runtime import Runtime
 from keel.settings import PostgresSettings, Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client
+from keel.testing.running import app_client, bearer
 
 router = APIRouter(prefix=API_PREFIX)
 
@@ -54,10 +54,6 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_service_app(Runtime.create(settings), title="t", description="t", routers=[router])
     async with app_client(app) as client:
         yield client
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_a_request_without_a_token_gets_a_401_problem(client: httpx.AsyncClient) -> None:

@@ -13,11 +13,8 @@ from activity_ingest.config import IngestServiceSettings
 from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.testing.plugin import MakeToken
+from keel.testing.running import bearer
 from keel.testing.samples import activity_event
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def count(settings: IngestServiceSettings, sql: str) -> int:

@@ -20,10 +20,6 @@ _ids = count(1)
 REGISTRATIONS = "/v1/partners/{}/registrations"
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def lead(website: str, **fields: Any) -> dict[str, Any]:
     return {
         "website": website,

@@ -10,7 +10,6 @@ import pytest
 from capacity_support import (
     REGISTRATIONS,
     apply_directly,
-    bearer,
     lead,
     partner_registered,
     tier_changed,
@@ -24,6 +23,7 @@ from keel.events.payloads.account import PartnerType
 from keel.events.payloads.tier import Tier
 from keel.runtime import Runtime
 from keel.testing.plugin import MakeToken
+from keel.testing.running import bearer
 
 PROBLEMS = "/problems/"
 

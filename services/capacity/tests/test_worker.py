@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from capacity_support import REGISTRATIONS, bearer, lead, partner_registered, tier_changed
+from capacity_support import REGISTRATIONS, lead, partner_registered, tier_changed
 
 from capacity.worker import build_worker
 from keel.auth import Scope
@@ -18,7 +18,7 @@ from keel.events.payloads.tier import Tier
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import eventually, publish, read_topic, running
+from keel.testing.running import bearer, eventually, publish, read_topic, running
 
 
 def events(records: list[Any]) -> list[tuple[str, str, dict[str, Any]]]:

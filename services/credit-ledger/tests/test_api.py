@@ -23,7 +23,7 @@ from keel.kafka.publisher import Message
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client
+from keel.testing.running import app_client, bearer
 
 ANA, BO = "ana@alpha.example", "bo@beta.example"
 
@@ -56,10 +56,6 @@ async def ledger(ledger_settings: Settings) -> AsyncIterator[tuple[httpx.AsyncCl
     await runtime.close()
     async with app_client(create_app(ledger_settings, clock)) as api:
         yield api, clock
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_m8_attribution_explains_who_manages_and_who_does_not(

@@ -12,12 +12,8 @@ from keel.auth import Scope
 from keel.events.payloads.deal import DealKind, DealType
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client
+from keel.testing.running import app_client, bearer
 from tier_engine.main import create_app
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -17,6 +17,11 @@ from keel.worker import Worker
 T = TypeVar("T")
 
 
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header carrying a token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 @asynccontextmanager
 async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its lifespan run, spoken to in-process over ASGI."""
