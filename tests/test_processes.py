@@ -1,19 +1,31 @@
-"""The real commands, as ops run them: an api and a worker process start, serve, and stop
-cleanly on SIGTERM."""
+"""The real commands, as the images run them (`<service> <command>`): an api and a worker process
+start, serve, and stop cleanly on SIGTERM; the init container's `await-schema` passes once the
+database is at head; `keel-topics` creates every topic once; `tier-engine rollup` stores the
+newest closed month and exits."""
 
 import asyncio
 import os
+import secrets
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from credit_ledger.migrate import MIGRATIONS
 from keel.embedded.ports import free_port
+from keel.events.topics import all_topics
+from keel.kafka.admin import delete_topics
+from keel.migrations import schema_at_head
 from keel.settings import AuthSettings, KafkaSettings
 from keel.testing.plugin import MakeDatabase
 from keel.testing.running import eventually
+from tier_engine import migrate as tier_migrate
+from tier_engine.domain.calendar import latest_closed_month
 
 BIN = Path(sys.executable).parent
 
@@ -35,10 +47,22 @@ def environment(
     }
 
 
-async def start(command: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+async def start(env: dict[str, str], program: str, *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        BIN / command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        BIN / program,
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
+
+
+async def finish(env: dict[str, str], program: str, *args: str) -> tuple[int, str]:
+    """Run a command that ends by itself: (exit code, output)."""
+    process = await start(env, program, *args)
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
 
 
 async def stop(process: asyncio.subprocess.Process) -> tuple[int, str]:
@@ -53,7 +77,7 @@ async def test_the_api_process_becomes_ready_and_stops_cleanly_on_sigterm(
 ) -> None:
     port = free_port()
     env = environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, port)
-    process = await start("credit-ledger-api", env)
+    process = await start(env, "credit-ledger", "api")
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
 
@@ -78,7 +102,7 @@ async def test_the_worker_process_serves_metrics_and_stops_cleanly_on_sigterm(
     env = environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, free_port())
     metrics_port = free_port()
     env["SERVICE_WORKER_METRICS_PORT"] = str(metrics_port)
-    process = await start("credit-ledger-worker", env)
+    process = await start(env, "credit-ledger", "worker")
     async with httpx.AsyncClient() as client:
 
         async def consumer_metrics() -> str | None:
@@ -94,3 +118,74 @@ async def test_the_worker_process_serves_metrics_and_stops_cleanly_on_sigterm(
     returncode, output = await stop(process)
     assert returncode == 0, output
     assert "worker credit-ledger stopped cleanly" in output
+
+
+async def test_an_unknown_command_is_refused_with_the_list_of_commands() -> None:
+    returncode, output = await finish(dict(os.environ), "credit-ledger", "serve")
+    assert returncode == 2
+    assert "invalid choice: 'serve'" in output
+    assert "api" in output
+    assert "await-schema" in output
+
+
+async def test_await_schema_passes_on_a_migrated_database(
+    make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
+) -> None:
+    env = environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, free_port())
+    returncode, output = await finish(env, "credit-ledger", "await-schema")
+    assert returncode == 0, output
+
+
+async def test_the_migrate_command_brings_an_empty_database_to_head(
+    make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
+) -> None:
+    url = await make_database(None)
+    env = environment(url, kafka_settings, auth_settings, free_port())
+    assert not await schema_at_head(MIGRATIONS, url)
+    returncode, output = await finish(env, "credit-ledger", "migrate")
+    assert returncode == 0, output
+    assert await schema_at_head(MIGRATIONS, url)
+
+
+async def test_keel_topics_creates_every_topic_once_with_its_partitions(
+    kafka_settings: KafkaSettings, auth_settings: AuthSettings
+) -> None:
+    prefix = f"jobs-{secrets.token_hex(4)}."
+    env = {**environment("", kafka_settings, auth_settings, 0), "KAFKA_TOPIC_PREFIX": prefix}
+    scoped = kafka_settings.model_copy(update={"topic_prefix": prefix})
+    try:
+        first = await finish(env, "keel-topics")
+        again = await finish(env, "keel-topics")
+        admin = AIOKafkaAdminClient(**scoped.connection_options())
+        await admin.start()
+        try:
+            described = await admin.describe_topics([scoped.topic(t.name) for t in all_topics()])
+        finally:
+            await admin.close()
+    finally:
+        await delete_topics(scoped, all_topics())
+    assert first[0] == 0, first[1]
+    assert again[0] == 0, again[1]
+    assert first[1].count("created") == len(all_topics())
+    assert "created" not in again[1]
+    assert again[1].count("exists") == len(all_topics())
+    partitions = {entry["topic"]: len(entry["partitions"]) for entry in described}
+    assert partitions == {scoped.topic(t.name): t.partitions for t in all_topics()}
+
+
+async def test_the_rollup_command_stores_the_newest_closed_month_and_exits(
+    make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
+) -> None:
+    url = await make_database(tier_migrate.MIGRATIONS)
+    env = environment(url, kafka_settings, auth_settings, free_port())
+    returncode, output = await finish(env, "tier-engine", "rollup")
+    assert returncode == 0, output
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            months = (await connection.execute(text("SELECT month FROM rollup"))).scalars().all()
+    finally:
+        await engine.dispose()
+    newest = latest_closed_month(datetime.now(UTC).date())
+    assert months == [str(newest)]
+    assert f"rollup {newest} revision 1 stored" in output

@@ -1,3 +1,5 @@
+import ssl
+
 import pytest
 from pydantic import SecretStr, ValidationError
 
@@ -55,3 +57,13 @@ def test_topic_prefix_applies_to_topics_and_groups() -> None:
     kafka = KafkaSettings(bootstrap_servers="b:9092", topic_prefix="tenant-a.")
     assert kafka.topic("credit.events.v1") == "tenant-a.credit.events.v1"
     assert kafka.group("credit-ledger") == "tenant-a.credit-ledger"
+
+
+@pytest.mark.parametrize("protocol", ["SSL", "SASL_SSL"])
+def test_tls_protocols_carry_an_ssl_context_aiokafka_requires(protocol: str) -> None:
+    kafka = KafkaSettings(bootstrap_servers="k:9093", security_protocol=protocol)  # type: ignore[arg-type]
+    assert isinstance(kafka.connection_options()["ssl_context"], ssl.SSLContext)
+
+
+def test_plaintext_carries_no_ssl_context() -> None:
+    assert "ssl_context" not in KafkaSettings(bootstrap_servers="k:9092").connection_options()

@@ -3,6 +3,7 @@ concurrency, expiry by the clock, deregistration, tier changes, search."""
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,14 +17,17 @@ from capacity_support import (
 )
 from sqlalchemy import func, select
 
+from capacity.domain.policy import POLICY_DIR
+from capacity.main import create_app
 from capacity.tables import Registration
 from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.tier import Tier
 from keel.runtime import Runtime
+from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import bearer
+from keel.testing.running import app_client, bearer
 
 PROBLEMS = "/problems/"
 
@@ -439,3 +443,22 @@ async def test_c2_policies_are_served(
     assert version["partner_type_limits"] == {"referral": 25}
     assert version["expiry_days"] == {"referral": 90}
     assert "vendor-example.com" in version["reserved_domains"]
+
+
+async def test_c2_policies_come_from_service_policy_dir_when_set(
+    capacity_settings: Settings,
+    capacity_clock: FixedClock,
+    make_token: MakeToken,
+    tmp_path: Path,
+) -> None:
+    """The Kubernetes ConfigMap path: ops change a limit without a new image."""
+    shipped = (POLICY_DIR / "capacity.toml").read_text()
+    (tmp_path / "capacity.toml").write_text(shipped.replace("partner = 50", "partner = 75"))
+    settings = capacity_settings.model_copy(
+        update={"service": capacity_settings.service.model_copy(update={"policy_dir": tmp_path})}
+    )
+    async with app_client(create_app(settings, capacity_clock)) as api:
+        answer = await api.get(
+            "/v1/policies", headers=bearer(make_token(Scope.PARTNER_READ, partner_id="p-1"))
+        )
+    assert answer.json()["capacity"][0]["tier_limits"]["partner"] == 75

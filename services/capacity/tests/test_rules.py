@@ -8,7 +8,7 @@ from capacity_support import lead
 from pydantic import ValidationError
 
 from capacity.domain.capacity import Capacity
-from capacity.domain.policy import POLICY_FILE, CapacityPolicy
+from capacity.domain.policy import POLICY_DIR, CapacityPolicy
 from capacity.schemas import RegistrationCreate
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.tier import Tier
@@ -102,7 +102,7 @@ def test_c2_policy_versions_apply_from_their_day() -> None:
 
 
 def test_c2_the_shipped_policy_file_loads() -> None:
-    assert POLICY_FILE.exists()
+    assert (POLICY_DIR / "capacity.toml").exists()
     assert POLICY.version[0].effective_from <= date(2018, 1, 1)
 
 

@@ -128,10 +128,13 @@ class Stack:
         _say(f"Kafka (Tansu, memory storage) {servers}")
         return urls, servers, False
 
-    def spawn(self, name: str, command: str, env: dict[str, str]) -> None:
-        log = open(LOCAL / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
-        process = subprocess.Popen([_bin(command)], env=env, stdout=log, stderr=subprocess.STDOUT)
-        self.children.append((name, process))
+    def spawn(self, service: str, command: str, env: dict[str, str]) -> None:
+        """Start `<service> <command>` (the image's entry point), logging to its own file."""
+        log = open(LOCAL / "logs" / f"{service}-{command}.log", "ab")  # noqa: SIM115 - child owns it
+        process = subprocess.Popen(
+            [_bin(service), command], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.children.append((f"{service}-{command}", process))
 
     def stop(self) -> None:
         for _, process in self.children:
@@ -183,7 +186,7 @@ def _migrate(urls: dict[str, str], base_env: dict[str, str]) -> None:
     for service in SERVICES:
         log = open(LOCAL / "logs" / f"{service.name}-migrate.log", "ab")  # noqa: SIM115
         env = {**base_env, "DATABASE_URL": urls[service.name]}
-        command = [_bin(f"{service.name}-migrate")]
+        command = [_bin(service.name), "migrate"]
         running.append((service, subprocess.Popen(command, env=env, stdout=log, stderr=log)))
     failed = [service.name for service, process in running if process.wait() != 0]
     if failed:
@@ -226,8 +229,8 @@ def run() -> int:
                 "SERVICE_PORT": str(service.port),
                 "SERVICE_WORKER_METRICS_PORT": str(service.worker_metrics_port),
             }
-            stack.spawn(f"{service.name}-api", f"{service.name}-api", env)
-            stack.spawn(f"{service.name}-worker", f"{service.name}-worker", env)
+            stack.spawn(service.name, "api", env)
+            stack.spawn(service.name, "worker", env)
         _wait_ready(stack, lambda: stopping)
         for service in SERVICES:
             _say(

@@ -1,10 +1,12 @@
-"""The long-running commands of every service image: api and worker.
+"""The commands of every service image: `<service> api|worker|migrate|...`.
 
-The third, migrate, lives in keel.migrations so these two never import Alembic.
+`dispatch` imports only the command it runs, so an api process never loads Alembic.
 """
 
+import argparse
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pkgutil import resolve_name
 
 import uvicorn
 from prometheus_client import start_http_server
@@ -14,6 +16,14 @@ from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.stopping import run_until_signalled
 from keel.worker import Worker
+
+
+def dispatch(service: str, commands: Mapping[str, str]) -> None:
+    """The one console script of a service: `commands` maps a name to `package.module:function`."""
+    parser = argparse.ArgumentParser(prog=service, description=f"Run one {service} process.")
+    parser.add_argument("command", choices=list(commands))
+    command: Callable[[], None] = resolve_name(commands[parser.parse_args().command])
+    command()
 
 
 def serve_api(app_factory: str, settings: Settings) -> None:

@@ -4,13 +4,17 @@ Each service migrates its own metadata together with keel's (outbox, applied eve
 """
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from keel import tables
@@ -18,6 +22,10 @@ from keel.logs import configure_logging
 from keel.settings import PostgresSettings
 
 URL_ATTRIBUTE = "database_url"
+AWAIT_SCHEMA_TIMEOUT_S = 120
+AWAIT_SCHEMA_INTERVAL_S = 2.0
+
+logger = logging.getLogger(__name__)
 
 
 def run_env(service_metadata: MetaData) -> None:
@@ -64,10 +72,48 @@ def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(migrations_dir, url), revision)
 
 
+async def schema_at_head(migrations_dir: Path, url: str) -> bool:
+    """Whether the database carries exactly the head revisions of these migrations."""
+    heads = set(ScriptDirectory.from_config(alembic_config(migrations_dir, url)).get_heads())
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            current = await connection.run_sync(
+                lambda sync: set(MigrationContext.configure(sync).get_current_heads())
+            )
+    finally:
+        await engine.dispose()
+    return current == heads
+
+
 def migrate_command(migrations_dir: Path) -> None:
-    """The `<service>-migrate` command: upgrade the database named by DATABASE_URL to head."""
+    """The `<service> migrate` command: upgrade the database named by DATABASE_URL to head."""
     configure_logging("migrate")
     upgrade(migrations_dir, PostgresSettings().url.get_secret_value())
+
+
+def await_schema_command(migrations_dir: Path) -> None:
+    """The `<service> await-schema` command, an init container: wait while the migration job
+    brings the database to head; exit 1 after AWAIT_SCHEMA_TIMEOUT_S so Kubernetes retries."""
+    configure_logging("await-schema")
+    url = PostgresSettings().url.get_secret_value()
+
+    async def wait() -> bool:
+        deadline = asyncio.get_running_loop().time() + AWAIT_SCHEMA_TIMEOUT_S
+        while True:
+            try:
+                if await schema_at_head(migrations_dir, url):
+                    return True
+                logger.info("database not at head yet; waiting for the migration job")
+            except (OSError, SQLAlchemyError) as error:
+                logger.info("database not reachable yet: %s", error)
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(AWAIT_SCHEMA_INTERVAL_S)
+
+    if not asyncio.run(wait()):
+        logger.error("database still not at head after %d s", AWAIT_SCHEMA_TIMEOUT_S)
+        raise SystemExit(1)
 
 
 def create_messaging_tables_v1() -> None:

@@ -38,5 +38,10 @@ def check_ordered(name: str, versions: Sequence[Versioned]) -> None:
         raise ValueError(f"{name}: versions must exist, with increasing effective_from")
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    return tomllib.loads(path.read_text())
+def read_policy_files(directory: Path) -> dict[str, Any]:
+    """Every `*.toml` in the directory, merged: a service's packaged policies, or the ConfigMap
+    mounted where SERVICE_POLICY_DIR points."""
+    data: dict[str, Any] = {}
+    for path in sorted(directory.glob("*.toml")):
+        data.update(tomllib.loads(path.read_text()))
+    return data

@@ -1,7 +1,9 @@
 """Typed settings blocks, read from the environment once at start and injected from there on."""
 
+from pathlib import Path
 from typing import Literal, Self
 
+from aiokafka.helpers import create_ssl_context
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,6 +26,8 @@ class ServiceSettings(BaseSettings):
     # The worker has no API; it serves /metrics on this port when set.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: str = "INFO"
+    # Where the policy files are read from (a mounted ConfigMap); unset: the packaged files.
+    policy_dir: Path | None = None
 
 
 class PostgresSettings(BaseSettings):
@@ -47,7 +51,11 @@ class KafkaSettings(BaseSettings):
     enable_idempotence: bool = True
     # Prepended to every topic and consumer group: lets tenants or tests share one cluster.
     topic_prefix: str = ""
+    # Replicas of each topic `keel-topics` creates: 1 for a single broker, 3 in production.
+    replication_factor: int = Field(default=1, ge=1)
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    # CA bundle for SSL and SASL_SSL; unset: the system's trusted CAs.
+    ssl_cafile: str | None = None
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
@@ -73,6 +81,8 @@ class KafkaSettings(BaseSettings):
             "security_protocol": self.security_protocol,
             "request_timeout_ms": self.request_timeout_ms,
         }
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            options["ssl_context"] = create_ssl_context(cafile=self.ssl_cafile)
         if self.sasl_mechanism:
             options["sasl_mechanism"] = self.sasl_mechanism
             options["sasl_plain_username"] = self.sasl_username

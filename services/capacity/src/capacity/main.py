@@ -11,13 +11,15 @@ from keel.settings import Settings
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    runtime = Runtime.create(settings or load_settings(), clock)
     app = create_service_app(
-        Runtime.create(settings or load_settings(), clock),
+        runtime,
         title="capacity",
         description="Lead-registration limits per tier (C-rules).",
         routers=[registrations.router, policies.router],
     )
-    app.state.policy = CapacityPolicy.load()  # validated at start: a bad policy stops the process
+    # Validated at start: a bad policy stops the process.
+    app.state.policy = CapacityPolicy.load(runtime.settings.service.policy_dir)
     return app
 
 

@@ -11,8 +11,9 @@ from keel.settings import Settings
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    runtime = Runtime.create(settings or load_settings(), clock)
     app = create_service_app(
-        Runtime.create(settings or load_settings(), clock),
+        runtime,
         title="credit-ledger",
         description=(
             "Managed attribution with expiry windows and the append-only managed-credit ledger "
@@ -20,7 +21,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         ),
         routers=[credit.router, access.router, policies.router],
     )
-    app.state.policy = ManagedPolicy.load()  # validated at start: a bad policy stops the process
+    # Validated at start: a bad policy stops the process.
+    app.state.policy = ManagedPolicy.load(runtime.settings.service.policy_dir)
     return app
 
 

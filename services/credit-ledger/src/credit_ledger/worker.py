@@ -7,8 +7,9 @@ from keel.worker import Worker
 
 
 def build_worker(runtime: Runtime) -> Worker:
+    policy = ManagedPolicy.load(runtime.settings.service.policy_dir)
     worker = Worker(runtime)
-    worker.consume(subscription(ManagedPolicy.load(), runtime.clock))
+    worker.consume(subscription(policy, runtime.clock))
     worker.relay_outbox()
     return worker
 

@@ -1,7 +1,21 @@
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from keel.settings import ServiceSettings, Settings
 
 SERVICE_NAME = "tier-engine"
 
 
-def load_settings() -> Settings:
-    return Settings.from_env(service=ServiceSettings(name=SERVICE_NAME))
+class TierSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIER_", extra="ignore")
+
+    # T3 on schedule inside the worker. Off where something else runs `tier-engine rollup` on
+    # the 15th (the Kubernetes CronJob), so one scheduler decides.
+    scheduled_rollup: bool = True
+
+
+class TierServiceSettings(Settings):
+    tier: TierSettings
+
+
+def load_settings() -> TierServiceSettings:
+    return TierServiceSettings.from_env(service=ServiceSettings(name=SERVICE_NAME))

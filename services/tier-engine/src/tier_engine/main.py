@@ -11,13 +11,15 @@ from tier_engine.domain.policy import TierPolicy
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    runtime = Runtime.create(settings or load_settings(), clock)
     app = create_service_app(
-        Runtime.create(settings or load_settings(), clock),
+        runtime,
         title="tier-engine",
         description="Sold and managed points rolled up monthly into tiers (S, P and T rules).",
         routers=[rollups.router, partners.router, calculator.router, policies.router],
     )
-    app.state.policy = TierPolicy.load()  # validated at start: a bad policy stops the process
+    # Validated at start: a bad policy stops the process.
+    app.state.policy = TierPolicy.load(runtime.settings.service.policy_dir)
     return app
 
 

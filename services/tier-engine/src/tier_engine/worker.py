@@ -3,11 +3,12 @@ import logging
 
 from keel.clock import today
 from keel.entrypoints import serve_worker
+from keel.logs import configure_logging
 from keel.runtime import Runtime
 from keel.stopping import sleep_unless_stopped
 from keel.worker import Worker
 from tier_engine import service
-from tier_engine.config import load_settings
+from tier_engine.config import TierServiceSettings, load_settings
 from tier_engine.consumers import subscription
 from tier_engine.domain.calendar import latest_closed_month
 from tier_engine.domain.policy import TierPolicy
@@ -22,26 +23,49 @@ class MonthlyRollup:
     def __init__(self, runtime: Runtime, policy: TierPolicy, interval_s: float = 300) -> None:
         self.runtime, self.policy, self.interval_s = runtime, policy, interval_s
 
+    async def run_once(self) -> None:
+        month = latest_closed_month(today(self.runtime.clock))
+        async with self.runtime.sessions() as session:
+            outcome = await service.run_scheduled_rollup(
+                session, self.policy, month, self.runtime.clock.now()
+            )
+        if outcome is None:
+            logger.info("rollup %s already stored", month)
+        else:
+            logger.info("rollup %s revision %d stored", outcome.month, outcome.revision)
+
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
-            month = latest_closed_month(today(self.runtime.clock))
-            async with self.runtime.sessions() as session:
-                outcome = await service.run_scheduled_rollup(
-                    session, self.policy, month, self.runtime.clock.now()
-                )
-            if outcome is not None:
-                logger.info("rollup %s revision %d stored", outcome.month, outcome.revision)
+            await self.run_once()
             await sleep_unless_stopped(stopping, self.interval_s)
 
 
-def build_worker(runtime: Runtime) -> Worker:
-    policy = TierPolicy.load()
+def build_worker(runtime: Runtime, settings: TierServiceSettings) -> Worker:
+    policy = TierPolicy.load(settings.service.policy_dir)
     worker = Worker(runtime)
     worker.consume(subscription(policy, runtime.clock))
-    worker.add(MonthlyRollup(runtime, policy))
+    if settings.tier.scheduled_rollup:
+        worker.add(MonthlyRollup(runtime, policy))
     worker.relay_outbox()
     return worker
 
 
 def run() -> None:
-    serve_worker(build_worker, load_settings())
+    settings = load_settings()
+    serve_worker(lambda runtime: build_worker(runtime, settings), settings)
+
+
+def rollup() -> None:
+    """The `tier-engine rollup` command (the CronJob): the newest closed month's rollup, then
+    exit. Its events leave through the worker's outbox relay."""
+    settings = load_settings()
+    configure_logging(f"{settings.service.name}-rollup", settings.service.log_level)
+
+    async def main() -> None:
+        runtime = Runtime.create(settings)
+        try:
+            await MonthlyRollup(runtime, TierPolicy.load(settings.service.policy_dir)).run_once()
+        finally:
+            await runtime.close()
+
+    asyncio.run(main())

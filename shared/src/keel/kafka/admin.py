@@ -1,14 +1,18 @@
 """Topic administration and the broker probe behind /readyz."""
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from contextlib import suppress
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from keel.events.topics import Topic
+from keel.events.topics import Topic, all_topics
+from keel.logs import configure_logging
 from keel.settings import KafkaSettings
+
+logger = logging.getLogger(__name__)
 
 
 async def ensure_topics(
@@ -23,7 +27,7 @@ async def ensure_topics(
             NewTopic(
                 name=settings.topic(topic.name),
                 num_partitions=partitions or topic.partitions,
-                replication_factor=1,
+                replication_factor=settings.replication_factor,
                 topic_configs={"retention.ms": str(topic.retention_ms)},
             )
             for topic in topics
@@ -36,6 +40,23 @@ async def ensure_topics(
         return [topic.name for topic in wanted]
     finally:
         await admin.close()
+
+
+def create_topics_command() -> None:
+    """`keel-topics`: create every topic and dead-letter topic that does not exist yet, with the
+    partitions and retention of keel.events.topics (the topics Job; safe to run again)."""
+    configure_logging("keel-topics")
+    settings = KafkaSettings()  # bootstrap servers from the environment
+    created = set(asyncio.run(ensure_topics(settings, all_topics())))
+    for topic in all_topics():
+        logger.info(
+            "topic %s %s: %d partitions, retention %d ms, replication factor %d",
+            settings.topic(topic.name),
+            "created" if settings.topic(topic.name) in created else "exists",
+            topic.partitions,
+            topic.retention_ms,
+            settings.replication_factor,
+        )
 
 
 class BrokerProbe:

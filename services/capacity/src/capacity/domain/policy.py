@@ -1,7 +1,6 @@
 """Capacity policies (C2 limits, C3 reserved domains, C4 expiry): effective-dated data, validated
 at load, chosen by the moment a registration is made."""
 
-import tomllib
 from bisect import bisect_right
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -12,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from keel.domains import NotADomain, registrable_domain
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.tier import Tier
+from keel.policy import read_policy_files
 
-POLICY_FILE = Path(__file__).parent.parent / "policies" / "capacity.toml"
+POLICY_DIR = Path(__file__).parent.parent / "policies"
 
 
 class CapacityVersion(BaseModel):
@@ -94,5 +94,5 @@ class CapacityPolicy(BaseModel):
         return self.version[index]
 
     @classmethod
-    def load(cls, path: Path = POLICY_FILE) -> Self:
-        return cls.model_validate(tomllib.loads(path.read_text()))
+    def load(cls, directory: Path | None = None) -> Self:
+        return cls.model_validate(read_policy_files(directory or POLICY_DIR))

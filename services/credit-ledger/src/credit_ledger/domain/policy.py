@@ -8,9 +8,9 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from keel.policy import Versioned, check_ordered, in_force, read_toml
+from keel.policy import Versioned, check_ordered, in_force, read_policy_files
 
-POLICY_FILE = Path(__file__).parent.parent / "policies" / "managed.toml"
+POLICY_DIR = Path(__file__).parent.parent / "policies"
 DEFAULT_MINOR_UNITS = 2
 
 
@@ -56,5 +56,5 @@ class ManagedPolicy(BaseModel):
         return Decimal(1).scaleb(-self.currency_minor_units.get(currency, DEFAULT_MINOR_UNITS))
 
     @classmethod
-    def load(cls, path: Path = POLICY_FILE) -> Self:
-        return cls.model_validate(read_toml(path))
+    def load(cls, directory: Path | None = None) -> Self:
+        return cls.model_validate(read_policy_files(directory or POLICY_DIR))

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from keel.events.payloads.common import COUNTRY_CODES, CURRENCY_CODES
 from keel.events.payloads.deal import DealType
 from keel.events.payloads.tier import Tier
-from keel.policy import Versioned, check_ordered, in_force, read_toml
+from keel.policy import Versioned, check_ordered, in_force, read_policy_files
 
 POLICY_DIR = Path(__file__).parent.parent / "policies"
 Positive = Field(gt=Decimal(0))
@@ -173,8 +173,5 @@ class TierPolicy(BaseModel):
         return in_force(self.registration_required, day)
 
     @classmethod
-    def load(cls, directory: Path = POLICY_DIR) -> Self:
-        data: dict[str, object] = {}
-        for path in sorted(directory.glob("*.toml")):
-            data.update(read_toml(path))
-        return cls.model_validate(data)
+    def load(cls, directory: Path | None = None) -> Self:
+        return cls.model_validate(read_policy_files(directory or POLICY_DIR))
