@@ -25,6 +25,12 @@ $(UV):
 .PHONY: install
 install: .venv/.synced ## Install uv and the whole workspace (done by every other target)
 
+# Manifest tools live in their own locked environment: checkov pins packages the services outgrew.
+DEPLOY_TOOLS := $(TOOLS)/deploy
+$(DEPLOY_TOOLS)/.synced: $(UV) deploy/tools/uv.lock deploy/tools/pyproject.toml
+	UV_PROJECT_ENVIRONMENT=$(DEPLOY_TOOLS) $(UV) sync --frozen --project deploy/tools
+	@touch $@
+
 .PHONY: run
 run: install ## Run the system on embedded PostgreSQL and Kafka (or on the URLs you give)
 	$(RUN) keel-devstack run
@@ -34,8 +40,12 @@ token: install ## Print a development token: make token SCOPE=partner:read PARTN
 	@$(RUN) keel-devstack token --scope $(or $(SCOPE),admin) $(if $(PARTNER),--partner-id $(PARTNER))
 
 .PHONY: test
-test: install ## Run every test against real PostgreSQL and Kafka
+test: install k8s-validate ## Validate the manifests, then run every test against real PostgreSQL and Kafka
 	$(RUN) pytest $(PYTEST_ARGS)
+
+.PHONY: k8s-validate
+k8s-validate: install $(DEPLOY_TOOLS)/.synced ## Render every overlay; validate it offline (yamllint, kubernetes-validate, checkov)
+	deploy/k8s/validate.sh $(CURDIR)/.venv/bin/kubectl $(DEPLOY_TOOLS)/bin
 
 .PHONY: lint
 lint: install ## ruff (lint and format check) and mypy
