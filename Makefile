@@ -58,6 +58,16 @@ format: install ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
+SERVICES := activity-ingest credit-ledger tier-engine capacity
+REGISTRY ?= partner-credit
+VERSION ?= 0.1.0
+
+.PHONY: images
+images: ## Build the four service images with Docker: make images REGISTRY=... VERSION=...
+	for service in $(SERVICES); do \
+	  docker build -f services/$$service/Dockerfile -t $(REGISTRY)/$$service:$(VERSION) . || exit 1; \
+	done
+
 .PHONY: lock
 lock: $(UV) ## Re-resolve the lock file after changing dependencies
 	$(UV) lock

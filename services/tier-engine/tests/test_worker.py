@@ -14,9 +14,10 @@ from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.running import eventually, publish, read_topic, running
 from keel.worker import Worker
+from tier_engine.config import TierSettings
 from tier_engine.consumers import subscription
 from tier_engine.tables import Deal, Rollup
-from tier_engine.worker import MonthlyRollup
+from tier_engine.worker import MonthlyRollup, build_worker
 
 
 def consuming_worker(runtime: Runtime) -> Worker:
@@ -64,3 +65,16 @@ async def test_t3_the_worker_rolls_up_the_closed_month_and_publishes_tier_change
     async with story.runtime.sessions() as session:
         revisions = await session.scalar(select(func.count()).select_from(Rollup))
     assert revisions == 1  # checked every 50 ms, run once
+
+
+async def test_t3_the_worker_leaves_the_rollup_to_the_cronjob_when_told(
+    tier_settings: Settings,
+) -> None:
+    runtime = Runtime.create(tier_settings)
+    try:
+        scheduled = build_worker(runtime, TierSettings(scheduled_rollup=True))
+        unscheduled = build_worker(runtime, TierSettings(scheduled_rollup=False))
+    finally:
+        await runtime.close()
+    assert sum(isinstance(loop, MonthlyRollup) for loop in scheduled.loops) == 1
+    assert not any(isinstance(loop, MonthlyRollup) for loop in unscheduled.loops)

@@ -8,7 +8,7 @@ from keel.runtime import Runtime
 from keel.stopping import sleep_unless_stopped
 from keel.worker import Worker
 from tier_engine import service
-from tier_engine.config import TierServiceSettings, load_settings
+from tier_engine.config import TierSettings, load_settings
 from tier_engine.consumers import subscription
 from tier_engine.domain.calendar import latest_closed_month
 from tier_engine.domain.policy import TierPolicy
@@ -40,11 +40,11 @@ class MonthlyRollup:
             await sleep_unless_stopped(stopping, self.interval_s)
 
 
-def build_worker(runtime: Runtime, settings: TierServiceSettings) -> Worker:
-    policy = TierPolicy.load(settings.service.policy_dir)
+def build_worker(runtime: Runtime, tier: TierSettings | None = None) -> Worker:
+    policy = TierPolicy.load(runtime.settings.service.policy_dir)
     worker = Worker(runtime)
     worker.consume(subscription(policy, runtime.clock))
-    if settings.tier.scheduled_rollup:
+    if (tier or TierSettings()).scheduled_rollup:
         worker.add(MonthlyRollup(runtime, policy))
     worker.relay_outbox()
     return worker
@@ -52,7 +52,7 @@ def build_worker(runtime: Runtime, settings: TierServiceSettings) -> Worker:
 
 def run() -> None:
     settings = load_settings()
-    serve_worker(lambda runtime: build_worker(runtime, settings), settings)
+    serve_worker(lambda runtime: build_worker(runtime, settings.tier), settings)
 
 
 def rollup() -> None:
