@@ -8,8 +8,8 @@ SERVICE_NAME = "tier-engine"
 class TierSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIER_", extra="ignore")
 
-    # T3 on schedule inside the worker. Off where something else runs `tier-engine rollup` on
-    # the 15th (the Kubernetes CronJob), so one scheduler decides.
+    # T3 on schedule inside the worker. Off where something else runs `tier-engine rollup` once
+    # the 15th is over (the Kubernetes CronJob), so one scheduler decides.
     scheduled_rollup: bool = True
 
 
