@@ -26,6 +26,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 from stack import p99, running_stack, write_results
 
+from keel.testing.samples import upstream_event
+
 INGEST, LEDGER = "http://127.0.0.1:8001", "http://127.0.0.1:8002"
 LEDGER_METRICS = "http://127.0.0.1:9002/metrics"
 EVENTS = int(os.environ.get("BENCH_LEDGER_EVENTS", "200000"))
@@ -37,14 +39,7 @@ DAY = "2026-11-01"
 
 
 def event(type_name: str, when: str, **data: Any) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "bench/ledger",
-        "type": type_name,
-        "time": when,
-        "data": data,
-    }
+    return upstream_event(str(uuid.uuid4()), type_name, when, source="bench/ledger", **data)
 
 
 def seed(run: str) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:

@@ -15,18 +15,11 @@ from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
 from keel.testing.running import app_client, eventually, running
-from keel.testing.samples import activity_event
+from keel.testing.samples import activity_event, upstream_event
 
 
-def event(event_id: str, type_name: str, when: str, **data: Any) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": event_id,
-        "source": "product/accounts",
-        "type": type_name,
-        "time": f"{when}T10:00:00Z",
-        "data": data,
-    }
+def event(event_id: str, type_name: str, day: str, **data: Any) -> dict[str, Any]:
+    return upstream_event(event_id, type_name, f"{day}T10:00:00Z", **data)
 
 
 UPSTREAM = [

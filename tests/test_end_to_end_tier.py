@@ -18,20 +18,13 @@ from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
 from keel.testing.running import app_client, eventually, publish, running
-from keel.testing.samples import activity_event
+from keel.testing.samples import activity_event, upstream_event
 from tier_engine.main import create_app as create_tier_app
 from tier_engine.worker import build_worker as build_tier_worker
 
 
-def event(event_id: str, type_name: str, when: str, **data: Any) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": event_id,
-        "source": "product/accounts",
-        "type": type_name,
-        "time": f"{when}T10:00:00Z",
-        "data": data,
-    }
+def event(event_id: str, type_name: str, day: str, **data: Any) -> dict[str, Any]:
+    return upstream_event(event_id, type_name, f"{day}T10:00:00Z", **data)
 
 
 UPSTREAM = [

@@ -9,7 +9,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from pydantic import SecretStr
@@ -149,3 +149,26 @@ def service_settings(
         auth=auth,
         **blocks,
     )
+
+
+class MakeServiceSettings(Protocol):
+    async def __call__(self, cls: type[S], name: str, migrations: Path) -> S: ...
+
+
+@pytest.fixture
+def make_service_settings(
+    make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
+) -> MakeServiceSettings:
+    """`await make_service_settings(cls, name, migrations)`: a service's settings on a fresh
+    database migrated with `migrations`, this test's topics and auth."""
+
+    async def make(cls: type[S], name: str, migrations: Path) -> S:
+        return service_settings(
+            cls,
+            name,
+            database_url=await make_database(migrations),
+            kafka=kafka_settings,
+            auth=auth_settings,
+        )
+
+    return make

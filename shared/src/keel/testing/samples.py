@@ -4,6 +4,26 @@ from datetime import datetime
 from typing import Any
 
 
+def upstream_event(
+    event_id: str,
+    type_name: str,
+    time: datetime | str,
+    *,
+    source: str = "product/accounts",
+    **data: Any,
+) -> dict[str, Any]:
+    """A CloudEvent of any type as an upstream producer posts it; `data` fields that are None are
+    left out."""
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": source,
+        "type": type_name,
+        "time": time if isinstance(time, str) else time.isoformat(),
+        "data": {name: value for name, value in data.items() if value is not None},
+    }
+
+
 def activity_event(
     event_id: str, time: datetime | str, *, source: str = "product/blog", **data: Any
 ) -> dict[str, Any]:
@@ -16,11 +36,4 @@ def activity_event(
         "action": "blog.post_published",
     }
     payload.update(data)
-    return {
-        "specversion": "1.0",
-        "id": event_id,
-        "source": source,
-        "type": "activity.performed",
-        "time": time if isinstance(time, str) else time.isoformat(),
-        "data": {name: value for name, value in payload.items() if value is not None},
-    }
+    return upstream_event(event_id, "activity.performed", time, source=source, **payload)
