@@ -18,6 +18,18 @@ from keel.stopping import run_until_signalled
 from keel.worker import Worker
 
 
+def service_commands(package: str, **extra: str) -> dict[str, str]:
+    """The commands every service image has, as `package.module:function`, plus `extra`
+    (name -> `module:function` in the package)."""
+    standard = {
+        "api": "main:run",
+        "worker": "worker:run",
+        "migrate": "migrate:run",
+        "await-schema": "migrate:await_schema",
+    }
+    return {name: f"{package}.{target}" for name, target in (standard | extra).items()}
+
+
 def dispatch(service: str, commands: Mapping[str, str]) -> None:
     """The one console script of a service: `commands` maps a name to `package.module:function`."""
     parser = argparse.ArgumentParser(prog=service, description=f"Run one {service} process.")

@@ -1,13 +1,8 @@
 """`activity-ingest <command>`: the one entry point of the activity-ingest image."""
 
-from keel.entrypoints import dispatch
+from keel.entrypoints import dispatch, service_commands
 
-COMMANDS = {
-    "api": "activity_ingest.main:run",
-    "worker": "activity_ingest.worker:run",
-    "migrate": "activity_ingest.migrate:run",
-    "await-schema": "activity_ingest.migrate:await_schema",
-}
+COMMANDS = service_commands("activity_ingest")
 
 
 def run() -> None:

@@ -1,13 +1,8 @@
 """`capacity <command>`: the one entry point of the capacity image."""
 
-from keel.entrypoints import dispatch
+from keel.entrypoints import dispatch, service_commands
 
-COMMANDS = {
-    "api": "capacity.main:run",
-    "worker": "capacity.worker:run",
-    "migrate": "capacity.migrate:run",
-    "await-schema": "capacity.migrate:await_schema",
-}
+COMMANDS = service_commands("capacity")
 
 
 def run() -> None:

@@ -1,13 +1,8 @@
 """`credit-ledger <command>`: the one entry point of the credit-ledger image."""
 
-from keel.entrypoints import dispatch
+from keel.entrypoints import dispatch, service_commands
 
-COMMANDS = {
-    "api": "credit_ledger.main:run",
-    "worker": "credit_ledger.worker:run",
-    "migrate": "credit_ledger.migrate:run",
-    "await-schema": "credit_ledger.migrate:await_schema",
-}
+COMMANDS = service_commands("credit_ledger")
 
 
 def run() -> None:

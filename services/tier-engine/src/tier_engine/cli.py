@@ -1,14 +1,8 @@
 """`tier-engine <command>`: the one entry point of the tier-engine image."""
 
-from keel.entrypoints import dispatch
+from keel.entrypoints import dispatch, service_commands
 
-COMMANDS = {
-    "api": "tier_engine.main:run",
-    "worker": "tier_engine.worker:run",
-    "migrate": "tier_engine.migrate:run",
-    "await-schema": "tier_engine.migrate:await_schema",
-    "rollup": "tier_engine.worker:rollup",
-}
+COMMANDS = service_commands("tier_engine", rollup="worker:rollup")
 
 
 def run() -> None:
