@@ -173,7 +173,7 @@ async def test_keel_topics_creates_every_topic_once_with_its_partitions(
     assert partitions == {scoped.topic(t.name): t.partitions for t in all_topics()}
 
 
-async def test_the_rollup_command_stores_the_newest_closed_month_and_exits(
+async def test_t3_the_rollup_command_stores_the_newest_closed_month_and_exits(
     make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
 ) -> None:
     url = await make_database(tier_migrate.MIGRATIONS)
