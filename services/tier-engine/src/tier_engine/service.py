@@ -18,6 +18,7 @@ from tier_engine.domain.calendar import Month, add_months, latest_closed_month
 from tier_engine.domain.points import Rate, managed_rate, points, sold_rate
 from tier_engine.domain.policy import TierModel, TierPolicy, Track, UnknownCurrency
 from tier_engine.domain.tiers import insights
+from tier_engine.metrics import ROLLUP_COMPLETED, ROLLUP_DURATION
 from tier_engine.rollup import ROLLUP, ROLLUP_PARTNER, Evaluation, Outcome
 from tier_engine.schemas import (
     BreakdownQuery,
@@ -65,11 +66,13 @@ async def run_rollup(
             "that day is over"
         )
     _evaluation(policy, month)
-    try:
-        outcome = await rollup.run(session, policy, month, now)
-    except UnknownCurrency as error:
-        raise Conflict(f"rollup {month}: {error}") from None
-    await session.commit()
+    with ROLLUP_DURATION.time():
+        try:
+            outcome = await rollup.run(session, policy, month, now)
+        except UnknownCurrency as error:
+            raise Conflict(f"rollup {month}: {error}") from None
+        await session.commit()
+    ROLLUP_COMPLETED.set_to_current_time()
     return outcome
 
 
