@@ -69,6 +69,10 @@ images: ## Build the four service images with Docker: make images REGISTRY=... V
 	  docker build -f services/$$service/Dockerfile -t $(REGISTRY)/$$service:$(VERSION) . || exit 1; \
 	done
 
+.PHONY: asyncapi
+asyncapi: install ## Write docs/asyncapi.json (AsyncAPI 3.0) from the event catalogue
+	$(RUN) python -m keel.events.asyncapi docs/asyncapi.json
+
 .PHONY: lock
 lock: $(UV) ## Re-resolve the lock file after changing dependencies
 	$(UV) lock

@@ -1,8 +1,10 @@
 from datetime import UTC, datetime
+from functools import cache
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from activity_ingest.schemas import EventTypeCatalogue, EventTypeRead
+from keel.events.asyncapi import asyncapi_document, render
 from keel.events.catalogue import UPSTREAM_EVENTS
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import PrincipalDep
@@ -38,3 +40,19 @@ async def list_event_types(_: PrincipalDep) -> EventTypeCatalogue:
             for spec in UPSTREAM_EVENTS
         ]
     )
+
+
+@cache
+def _asyncapi_json() -> bytes:
+    return render(asyncapi_document()).encode()
+
+
+@router.get(
+    "/asyncapi.json",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
+)
+async def get_asyncapi(_: PrincipalDep) -> Response:
+    """The AsyncAPI 3.0 document of every topic, message, key and header (`traceparent`,
+    `dlq-*`), from the same catalogue as `/v1/event-types`; also in `docs/asyncapi.json`."""
+    return Response(_asyncapi_json(), media_type="application/json")
