@@ -10,6 +10,7 @@ import logging
 from typing import Protocol
 
 from keel.kafka.consumer import ConsumerLoop, Subscription
+from keel.kafka.lag import LagMonitor
 from keel.kafka.publisher import Publisher
 from keel.outbox import OutboxRelay
 from keel.runtime import Runtime
@@ -31,11 +32,9 @@ class Worker:
         self.loops.append(loop)
 
     def consume(self, subscription: Subscription) -> None:
-        self.add(
-            ConsumerLoop(
-                subscription, self.runtime.settings.kafka, self.runtime.sessions, self.publisher
-            )
-        )
+        kafka = self.runtime.settings.kafka
+        self.add(ConsumerLoop(subscription, kafka, self.runtime.sessions, self.publisher))
+        self.add(LagMonitor(subscription.name, subscription.topics, kafka))
 
     def relay_outbox(self) -> None:
         self.add(OutboxRelay(self.runtime, self.publisher))
