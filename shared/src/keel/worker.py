@@ -9,6 +9,7 @@ import asyncio
 import logging
 from typing import Protocol
 
+from keel import tracing
 from keel.kafka.consumer import ConsumerLoop, Subscription
 from keel.kafka.lag import LagMonitor
 from keel.kafka.publisher import Publisher
@@ -42,7 +43,8 @@ class Worker:
     async def run(self, stopping: asyncio.Event) -> None:
         await self.publisher.start()
         try:
-            tasks = [asyncio.create_task(loop.run(stopping)) for loop in self.loops]
+            with tracing.serving(self.runtime.settings.service.name):
+                tasks = [asyncio.create_task(loop.run(stopping)) for loop in self.loops]
             stopped = asyncio.create_task(stopping.wait())
             await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
             stopping.set()

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from keel import tracing
 from keel.http.health import router as health_router
 from keel.http.middleware import RequestContextMiddleware
 from keel.http.problems import install_problem_handlers
@@ -37,6 +38,7 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=runtime.settings.service.name)
+    tracing.instrument_app(app, runtime.settings.service.name)
     app.include_router(health_router)
     for router in routers:
         if not router.prefix.startswith(API_PREFIX):

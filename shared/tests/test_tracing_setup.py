@@ -1,0 +1,114 @@
+"""Tracing set-up without the pipeline: off unless an OTLP endpoint is set, the standard OTEL_*
+variables honoured, headers rewritten only when on, and log lines carrying the span's ids."""
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+
+from keel import tracing
+from keel.context import TRACEPARENT
+from keel.kafka.publisher import Message
+from keel.logs import configure_logging
+
+INCOMING = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+@pytest.fixture
+def exporter() -> Iterator[InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    tracing.use(SimpleSpanProcessor(exporter))
+    yield exporter
+    tracing.use(None)
+
+
+def test_without_an_otlp_endpoint_tracing_stays_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in tracing.ENDPOINT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    tracing.configure_from_environment("credit-ledger")
+    assert tracing.tracer("credit-ledger") is None
+    message = Message("credit.events.v1", "p-1", b"{}", [(TRACEPARENT, INCOMING)])
+    with tracing.sending([message], ["credit.events.v1"]) as headers:
+        assert headers == [[(TRACEPARENT, INCOMING)]]
+
+
+def test_an_otlp_endpoint_turns_export_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector.example:4318")
+    try:
+        tracing.configure_from_environment("credit-ledger")
+        processor = tracing._processor
+        assert isinstance(processor, BatchSpanProcessor)
+        exporter = processor._batch_processor._exporter
+        assert isinstance(exporter, OTLPSpanExporter)
+        assert exporter._endpoint == "http://collector.example:4318/v1/traces"
+        assert tracing.tracer("credit-ledger") is not None
+    finally:
+        if tracing._processor is not None:
+            tracing._processor.shutdown()
+        tracing.use(None)
+        HTTPXClientInstrumentor().uninstrument()
+
+
+def test_otel_service_name_and_resource_attributes_are_honoured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    monkeypatch.delenv("OTEL_RESOURCE_ATTRIBUTES", raising=False)
+    assert tracing.resource("tier-engine").attributes["service.name"] == "tier-engine"
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod,team=credit")
+    attributes = tracing.resource("tier-engine").attributes
+    assert (attributes["service.name"], attributes["deployment.environment"]) == (
+        "tier-engine",
+        "prod",
+    )
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "tier-engine-eu")
+    assert tracing.resource("tier-engine").attributes["service.name"] == "tier-engine-eu"
+
+
+def test_a_sent_message_carries_its_producer_span_as_traceparent(
+    exporter: InMemorySpanExporter,
+) -> None:
+    message = Message("credit.events.v1", "p-1", b"{}", [(TRACEPARENT, INCOMING), ("x", b"y")])
+    with (
+        tracing.serving("credit-ledger"),
+        tracing.sending([message], ["credit.events.v1"]) as [headers],
+    ):
+        pass
+    [span] = exporter.get_finished_spans()
+    assert span.kind == SpanKind.PRODUCER
+    assert span.parent is not None
+    assert format_span_id(span.parent.span_id) == "b7ad6b7169203331"
+    assert span.context is not None
+    own = f"00-{format_trace_id(span.context.trace_id)}-{format_span_id(span.context.span_id)}-01"
+    assert [(name, value) for name, value in headers if name == TRACEPARENT] == [
+        (TRACEPARENT, own.encode())
+    ]
+    assert ("x", b"y") in headers
+
+
+def test_log_lines_carry_the_trace_and_span_ids_under_the_standard_names(
+    exporter: InMemorySpanExporter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    active = tracing.tracer("capacity")
+    assert active is not None
+    try:
+        configure_logging("capacity")
+        with active.start_as_current_span("work") as span:
+            logging.getLogger("keel.test").warning("inside")
+        logging.getLogger("keel.test").warning("outside")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    inside, outside = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    context = span.get_span_context()
+    assert inside["trace_id"] == inside["request_id"] == format_trace_id(context.trace_id)
+    assert inside["span_id"] == format_span_id(context.span_id)
+    assert (outside["trace_id"], outside["span_id"]) == (None, None)
