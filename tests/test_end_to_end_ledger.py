@@ -67,7 +67,7 @@ UPSTREAM = [
         "2024-03-01",
         client_id="c-1",
         name="Client One",
-        website_domain="client-one.example",
+        website_domain="client-one.com",
         country="BR",
         currency="BRL",
     ),
