@@ -3,9 +3,13 @@ a poison event in a batch is found and dead-lettered alone (issue 12, point 1), 
 for a type the registry does not know stops the consumer at start (issue 12, point 2)."""
 
 import asyncio
+import json
+import os
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -122,6 +126,21 @@ async def dead_letter_count(settings: Settings) -> int:
         return int((await consumer.end_offsets([dlq]))[dlq])
     finally:
         await consumer.stop()
+
+
+async def keel_dlq(settings: Settings, topic: str) -> list[dict[str, Any]]:
+    """The `keel-dlq` command's lines (what `make dlq TOPIC=...` prints)."""
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": settings.kafka.topic_prefix,
+    }
+    process = await asyncio.create_subprocess_exec(
+        Path(sys.executable).parent / "keel-dlq", topic, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0
+    return [json.loads(line) for line in output.splitlines()]
 
 
 async def test_an_event_delivered_twice_is_applied_once(harness: Harness) -> None:
@@ -261,6 +280,9 @@ async def test_a_handler_failing_on_one_event_of_a_hundred_dead_letters_exactly_
     assert letter["dlq-reason"] == "handler_error"
     assert letter["dlq-exception"] == "builtins.KeyError"
     assert letter["dlq-offset"] == "37"
+    [listed] = await keel_dlq(harness.settings, topics.ACTIVITY.name)
+    assert (listed["reason"], listed["exception"]) == ("handler_error", "builtins.KeyError")
+    assert listed["message"]["id"] == "e-037"
     assert "e-037" not in await harness.seen()
     applied = await harness.rows("SELECT event_id FROM applied_event")
     assert sorted(row[0] for row in applied) == [f"e-{n:03}" for n in range(100) if n != 37]

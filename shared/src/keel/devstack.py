@@ -263,6 +263,7 @@ def run() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         urls, servers, idempotence = stack.start_infrastructure()
+        (LOCAL / "kafka-servers").write_text(servers + "\n")  # for `make dlq`
         kafka = KafkaSettings(bootstrap_servers=servers, enable_idempotence=idempotence)
         created = asyncio.run(ensure_topics(kafka, all_topics()))
         _say(f"topics ready ({len(created)} created)")
