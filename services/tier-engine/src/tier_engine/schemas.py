@@ -4,7 +4,7 @@ decimals (P4); stored figures keep full precision."""
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
 
@@ -143,6 +143,16 @@ class BreakdownRead(Schema):
     clients: list[ClientBreakdownRead]
 
 
+class DealStatus(StrEnum):
+    """A deal as of the asked day: counting (S2), past its window, refused by S3, or closed
+    only after that day."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    NOT_CREDITED = "not_credited"
+    NOT_YET_CLOSED = "not_yet_closed"
+
+
 class DealHistoryRead(Schema):
     deal_id: str
     closed_on: date
@@ -155,7 +165,7 @@ class DealHistoryRead(Schema):
     rate: RateRead
     registered_at_close: bool
     counts_until: date
-    status: Literal["active", "expired", "not_credited"]
+    status: DealStatus
 
 
 class CreditHistoryRead(Schema):
