@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from keel.events.payloads.tier import Month as MonthText
+from keel.events.payloads.tier import MonthText
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import AdminDep, ClockDep, PrincipalDep, SessionDep
 from tier_engine.dependencies import PolicyDep, parse_month

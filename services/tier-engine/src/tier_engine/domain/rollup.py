@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from keel.events.catalogue import PARTNER_REGISTERED
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.deal import DealType
 from keel.events.payloads.tier import Tier
@@ -142,7 +143,7 @@ def standings(
     is `solutions`; it is uncertified until told otherwise."""
     known: dict[str, dict[str, Any]] = defaultdict(dict)
     for row in rows:
-        if row.kind == "partner.registered":
+        if row.kind == PARTNER_REGISTERED:
             known[row.partner_id]["partner_type"] = row.partner_type
         else:
             known[row.partner_id]["certified"] = row.certified
