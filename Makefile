@@ -69,7 +69,7 @@ VERSION ?= 0.1.0
 .PHONY: images
 images: ## Build the four service images with Docker: make images REGISTRY=... VERSION=...
 	for service in $(SERVICES); do \
-	  docker build -f services/$$service/Dockerfile -t $(REGISTRY)/$$service:$(VERSION) . || exit 1; \
+	  docker build --build-arg SERVICE=$$service -t $(REGISTRY)/$$service:$(VERSION) . || exit 1; \
 	done
 
 .PHONY: lock

@@ -11,9 +11,8 @@ from activity_ingest.worker import build_worker as build_ingest_worker
 from credit_ledger.worker import build_worker as build_ledger_worker
 from keel.auth import Scope
 from keel.clock import FixedClock
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import DOMAIN_REGISTERED, EVENTS
 from keel.events.payloads.capacity import DomainRegisteredV1
-from keel.outbox import event_message
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
@@ -113,10 +112,10 @@ async def test_events_posted_to_ingest_become_a_credited_tier_read_from_the_tier
         country="US",
         registered_at=datetime(2025, 1, 2, tzinfo=UTC),
     )
-    envelope = EVENTS.envelope(
-        "domain.registered", registered, id="r-1", source="capacity", time=registered.registered_at
+    message = EVENTS.message(
+        DOMAIN_REGISTERED, registered, id="r-1", source="capacity", time=registered.registered_at
     )
-    await publish(tier_settings.kafka, [event_message(EVENTS.parse(envelope))])
+    await publish(tier_settings.kafka, [message])
     async with (
         app_client(create_ingest_app(ingest_settings, clock)) as ingest,
         app_client(create_tier_app(tier_settings, clock)) as tiers,

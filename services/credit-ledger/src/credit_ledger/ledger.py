@@ -12,17 +12,17 @@ from sqlalchemy import Table, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from credit_ledger.config import SERVICE_NAME
 from credit_ledger.domain.attribution import Attribution, attribute, change_days
 from credit_ledger.domain.facts import ClientHistory
 from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.history import load_histories
 from credit_ledger.tables import LedgerEntry
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import EVENTS, MANAGED_CREDIT_CHANGED
 from keel.events.payloads.credit import ManagedCreditChangedV1
 from keel.kafka.publisher import Message
-from keel.outbox import enqueue, event_message
+from keel.outbox import enqueue
 
-SOURCE = "credit-ledger"
 LEDGER: Table = LedgerEntry.__table__  # type: ignore[attr-defined]
 V = TypeVar("V")
 _RULE = re.compile(r"\bM[1-8]\b")
@@ -236,12 +236,11 @@ def _announcement(entry: Mapping[str, Any]) -> Message:
         cause=entry["cause"],
         recorded_at=entry["recorded_at"],
     )
-    envelope = EVENTS.envelope(
-        "managed_credit.changed",
+    return EVENTS.message(
+        MANAGED_CREDIT_CHANGED,
         payload,
         id=f"ledger-entry-{entry['id']}",
-        source=SOURCE,
+        source=SERVICE_NAME,
         time=datetime.combine(entry["effective_on"], time(), tzinfo=UTC),
         subject=entry["client_id"],
     )
-    return event_message(EVENTS.parse(envelope))

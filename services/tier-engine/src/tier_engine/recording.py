@@ -58,7 +58,11 @@ def _identity(event: Event[Any]) -> dict[str, Any]:
 
 
 def deal_row(
-    policy: TierPolicy, event: Event[DealClosedV1], line_first_sold_on: date, recorded_at: datetime
+    policy: TierPolicy,
+    event: Event[DealClosedV1],
+    *,
+    line_first_sold_on: date,
+    recorded_at: datetime,
 ) -> dict[str, Any]:
     """A deal with the units and rate in force at close (P1-P3) and whether S3 applies."""
     deal = event.payload
