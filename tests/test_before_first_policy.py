@@ -7,8 +7,6 @@ with its reason while the later deal applies; no worker dies."""
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from activity_ingest.config import IngestServiceSettings
 from activity_ingest.main import create_app as create_ingest_app
 from activity_ingest.worker import build_worker as build_ingest_worker
@@ -18,91 +16,34 @@ from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.events import topics
 from keel.runtime import Runtime
-from keel.settings import KafkaSettings, Settings
+from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client, bearer, eventually, read_topic, running
-from keel.testing.samples import activity_event, upstream_event
+from keel.testing.running import (
+    app_client,
+    bearer,
+    eventually,
+    ingest_all,
+    message_count,
+    read_topic,
+    running,
+)
+from keel.testing.samples import activity_event, deal_event, managed_client_events
 from tier_engine.main import create_app as create_tier_app
 from tier_engine.worker import build_worker as build_tier_worker
 
 
-def event(event_id: str, type_name: str, day: str, **data: Any) -> dict[str, Any]:
-    return upstream_event(event_id, type_name, f"{day}T10:00:00Z", **data)
-
-
 def deal(event_id: str, day: str) -> dict[str, Any]:
-    return event(
-        event_id,
-        "deal.closed",
-        day,
-        deal_id=event_id,
-        partner_id="p-1",
-        client_id="c-1",
-        client_domain="client-one.com",
-        client_country="US",
-        currency="USD",
-        deal_type="sourced",
-        product_line="marketing_hub",
-        kind="new",
-        mrr_delta="1000",
-    )
+    return deal_event(event_id, f"{day}T10:00:00Z", mrr_delta="1000")
 
 
 UPSTREAM = [
-    event(
-        "p1",
-        "partner.registered",
-        "2015-05-01",
-        partner_id="p-1",
-        name="Alpha",
-        partner_type="solutions",
-        employee_email_domain="alpha.example",
-        country="US",
-    ),
-    event(
-        "u1",
-        "partner_user.added",
-        "2015-05-01",
-        partner_id="p-1",
-        user_id="u-1",
-        email="ana@alpha.example",
-        partner_employee=True,
-    ),
-    event(
-        "c1",
-        "client.created",
-        "2015-06-01",
-        client_id="c-1",
-        name="Client One",
-        website_domain="client-one.com",
-        country="US",
-        currency="USD",
-    ),
-    event(
-        "s1",
-        "client.subscription_changed",
-        "2015-06-01",
-        client_id="c-1",
-        mrr="100",
-        currency="USD",
-    ),
-    event("m1", "client.user_added", "2015-06-01", client_id="c-1", user_id="u-1"),
+    *managed_client_events("2015-05-01", "2015-06-01", mrr="100"),
     # Under the first window (90 days) this would count until 2018-02-28, had it been catalogued.
     activity_event("a-2017", "2017-12-01T09:00:00Z", user_id="u-1", user_email="ana@alpha.example"),
     deal("d-2015", "2015-06-01"),
     activity_event("a-2024", "2024-03-02T09:00:00Z", user_id="u-1", user_email="ana@alpha.example"),
     deal("d-2024", "2024-03-01"),
 ]
-
-
-async def dead_letter_count(kafka: KafkaSettings, topic: str) -> int:
-    dlq = TopicPartition(kafka.topic(f"{topic}.dlq"), 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
-    await consumer.start()
-    try:
-        return int((await consumer.end_offsets([dlq]))[dlq])
-    finally:
-        await consumer.stop()
 
 
 async def test_facts_before_the_first_policy_are_recorded_and_credit_nothing(
@@ -121,15 +62,7 @@ async def test_facts_before_the_first_policy_are_recorded_and_credit_nothing(
         running(build_ledger_worker(Runtime.create(ledger_settings, clock))),
         running(build_tier_worker(Runtime.create(tier_settings, clock))),
     ):
-        posted = await ingest.post(
-            "/v1/events",
-            json=UPSTREAM,
-            headers={
-                **bearer(make_token(Scope.EVENTS_WRITE)),
-                "content-type": "application/cloudevents-batch+json",
-            },
-        )
-        assert posted.json()["accepted"] == len(UPSTREAM), posted.json()
+        await ingest_all(ingest, UPSTREAM, make_token(Scope.EVENTS_WRITE))
 
         async def expiry_recorded() -> list[dict[str, Any]] | None:
             answer = await ledger.get("/v1/partners/p-1/ledger", headers=admin)
@@ -171,8 +104,8 @@ async def test_facts_before_the_first_policy_are_recorded_and_credit_nothing(
     assert early["managing"] == []
     [not_managing] = early["not_managing"]
     assert not_managing["partner_id"] == "p-1"
-    assert await dead_letter_count(ledger_settings.kafka, topics.ACTIVITY.name) == 0
-    assert await dead_letter_count(ledger_settings.kafka, topics.ACCOUNT.name) == 0
+    assert await message_count(ledger_settings.kafka, f"{topics.ACTIVITY.name}.dlq") == 0
+    assert await message_count(ledger_settings.kafka, f"{topics.ACCOUNT.name}.dlq") == 0
     # The tier engine: the 2015 deal has no rate table; the 2024 one is recorded.
     headers = {key: value.decode() for key, value in letter.headers}
     assert headers["dlq-reason"] == "no_policy_in_force"

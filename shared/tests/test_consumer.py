@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +25,7 @@ from keel.kafka.consumer import ConsumerLoop, Subscription
 from keel.kafka.publisher import Message, Publisher
 from keel.runtime import Runtime
 from keel.settings import Settings
-from keel.testing.running import eventually, read_topic
+from keel.testing.running import eventually, message_count, read_topic
 
 Handler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
 BatchHook = Callable[[AsyncSession, Sequence[Event[Any]]], Awaitable[None]]
@@ -116,16 +115,6 @@ async def run_until(harness: Harness, done: Callable[[], Awaitable[Any]]) -> Non
 async def dead_letters(settings: Settings, count: int) -> list[dict[str, str]]:
     records = await read_topic(settings.kafka, f"{topics.ACTIVITY.name}.dlq", count, timeout_s=15)
     return [{k: v.decode() for k, v in record.headers} for record in records]
-
-
-async def dead_letter_count(settings: Settings) -> int:
-    dlq = TopicPartition(settings.kafka.topic(f"{topics.ACTIVITY.name}.dlq"), 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers)
-    await consumer.start()
-    try:
-        return int((await consumer.end_offsets([dlq]))[dlq])
-    finally:
-        await consumer.stop()
 
 
 async def keel_dlq(settings: Settings, topic: str) -> list[dict[str, Any]]:
@@ -346,7 +335,7 @@ async def test_a_transient_failure_in_the_batch_hook_is_retried_and_nothing_dead
     await run_until(harness, all_applied)
 
     assert attempts == [3, 3]
-    assert await dead_letter_count(harness.settings) == 0
+    assert await message_count(harness.settings.kafka, f"{topics.ACTIVITY.name}.dlq") == 0
 
 
 async def noop(session: AsyncSession, event: Event[Any]) -> None:

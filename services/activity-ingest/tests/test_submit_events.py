@@ -12,7 +12,7 @@ from activity_ingest.config import IngestServiceSettings
 from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.testing.plugin import MakeToken
-from keel.testing.samples import activity_event, upstream_event
+from keel.testing.samples import activity_event, deal_event
 
 BATCH = "application/cloudevents-batch+json"
 SINGLE = "application/cloudevents+json"
@@ -140,22 +140,7 @@ async def test_a_deal_whose_client_domain_is_not_registrable_is_rejected_naming_
     so at once instead of answering `accepted` for a deal that can never count."""
 
     def deal(event_id: str, client_domain: str) -> dict[str, Any]:
-        return upstream_event(
-            event_id,
-            "deal.closed",
-            clock.now() - timedelta(minutes=1),
-            source="product/crm",
-            deal_id=event_id,
-            partner_id="p-1",
-            client_id="c-1",
-            client_domain=client_domain,
-            client_country="US",
-            currency="USD",
-            deal_type="sourced",
-            product_line="marketing_hub",
-            kind="new",
-            mrr_delta="100",
-        )
+        return deal_event(event_id, clock.now() - timedelta(minutes=1), client_domain=client_domain)
 
     answer = await ingest.post(
         "/v1/events",
