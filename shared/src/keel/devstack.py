@@ -128,9 +128,15 @@ class Child:
 
     def start(self, now: float) -> None:
         with self.log_path.open("ab") as log:
-            # Its own process group: Ctrl-C reaches only the stack, which stops children in order.
+            # Its own process group (and no terminal input): Ctrl-C reaches only the stack,
+            # which stops its children itself.
             self.process = subprocess.Popen(
-                self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, process_group=0
+                self.argv,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                process_group=0,
             )
         self.started_at = now
         self.restart_at = None
