@@ -73,7 +73,7 @@ def client(client_id: str, when: datetime, country: str = "US") -> Message:
         ClientV1(
             client_id=client_id,
             name=client_id,
-            website_domain=f"{client_id}.example",
+            website_domain=f"{client_id}.com",
             country=country,
             currency="USD",
         ),

@@ -71,10 +71,13 @@ def desired_steps(
     credited then), then each day it changes, with the rule that changes it.
 
     Facts stated at time t change figures from t's day on, so a batch whose earliest event is
-    on `since` leaves every earlier day as it was recorded.
+    on `since` leaves every earlier day as it was recorded. Days before the policy's first day
+    credit nothing: evaluation starts there at the earliest.
     """
     steps: dict[str, list[Step]] = {}
-    previous = _credits(attribute(history, since - timedelta(days=1), policy))
+    since = max(since, policy.first_day)
+    eve = since - timedelta(days=1)
+    previous = _credits(attribute(history, eve, policy)) if eve >= policy.first_day else {}
     days = [since, *(day for day in change_days(history, policy) if day > since)]
     for day in days:
         attribution = attribute(history, day, policy)
