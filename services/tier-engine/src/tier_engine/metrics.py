@@ -7,7 +7,7 @@ from prometheus_client import Gauge
 ROLLUP_DURATION = Gauge(
     "tier_rollup_last_duration_seconds", "Duration of the newest rollup run by this process (T3)"
 )
-ROLLUP_COMPLETED = Gauge(
+ROLLUP_COMPLETED_AT = Gauge(
     "tier_rollup_last_completed_timestamp_seconds",
     "When the newest rollup run by this process committed (Unix time)",
 )
