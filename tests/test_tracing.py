@@ -3,13 +3,11 @@ credit-ledger worker applying it and publishing the credit it caused, the tier e
 that credit; spans from four processes, joined by the `traceparent` Kafka header. On the real
 pipeline (PostgreSQL, Kafka), with the OpenTelemetry SDK's in-memory exporter."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 from sqlalchemy import text
@@ -19,58 +17,16 @@ from activity_ingest.config import IngestServiceSettings
 from activity_ingest.main import create_app as create_ingest_app
 from activity_ingest.worker import build_worker as build_ingest_worker
 from credit_ledger.worker import build_worker as build_ledger_worker
-from keel import tracing
 from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client, eventually, running
-from keel.testing.samples import activity_event, upstream_event
+from keel.testing.running import app_client, bearer, eventually, ingest_all, running
+from keel.testing.samples import activity_event, managed_client_events
 from tier_engine.worker import build_worker as build_tier_worker
 
-SETUP = [
-    upstream_event(
-        "p1",
-        "partner.registered",
-        "2024-03-01T10:00:00Z",
-        partner_id="p-1",
-        name="Alpha",
-        partner_type="solutions",
-        employee_email_domain="alpha.example",
-        country="GB",
-    ),
-    upstream_event(
-        "u1",
-        "partner_user.added",
-        "2024-03-01T10:00:00Z",
-        partner_id="p-1",
-        user_id="u-1",
-        email="ana@alpha.example",
-        partner_employee=True,
-    ),
-    upstream_event(
-        "c1",
-        "client.created",
-        "2025-01-01T10:00:00Z",
-        client_id="c-1",
-        name="Client One",
-        website_domain="client-one.com",
-        country="US",
-        currency="USD",
-    ),
-    upstream_event(
-        "s1",
-        "client.subscription_changed",
-        "2025-01-01T10:00:00Z",
-        client_id="c-1",
-        mrr="8000",
-        currency="USD",
-    ),
-    upstream_event(
-        "m1", "client.user_added", "2025-01-01T10:00:00Z", client_id="c-1", user_id="u-1"
-    ),
-]
+SETUP = managed_client_events("2024-03-01", "2025-01-01", mrr="8000")
 ACTIVITY = activity_event(
     "a1",
     "2025-03-02T09:00:00Z",
@@ -78,14 +34,6 @@ ACTIVITY = activity_event(
     user_email="ana@alpha.example",
     client_id="c-1",
 )
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    tracing.use(SimpleSpanProcessor(exporter))
-    yield exporter
-    tracing.use(None)
 
 
 def service(span: ReadableSpan) -> Any:
@@ -113,15 +61,14 @@ def span_id(span: ReadableSpan) -> str:
 
 
 async def test_an_accepted_event_forms_one_trace_across_four_processes(
-    spans: InMemorySpanExporter,
+    span_exporter: InMemorySpanExporter,
     ingest_settings: IngestServiceSettings,
     ledger_settings: Settings,
     tier_settings: Settings,
     make_token: MakeToken,
 ) -> None:
     clock = FixedClock(datetime(2025, 4, 1, 12, tzinfo=UTC))
-    producer = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
-    batch = {**producer, "content-type": "application/cloudevents-batch+json"}
+    token = make_token(Scope.EVENTS_WRITE)
     ledger_db = create_async_engine(ledger_settings.database.url.get_secret_value())
 
     async def setup_applied() -> bool:
@@ -136,16 +83,16 @@ async def test_an_accepted_event_forms_one_trace_across_four_processes(
             running(build_ledger_worker(Runtime.create(ledger_settings, clock))),
             running(build_tier_worker(Runtime.create(tier_settings, clock))),
         ):
-            assert (await ingest.post("/v1/events", json=SETUP, headers=batch)).status_code == 202
+            await ingest_all(ingest, SETUP, token)
             await eventually(setup_applied)
-            posted = await ingest.post("/v1/events", json=ACTIVITY, headers=producer)
+            posted = await ingest.post("/v1/events", json=ACTIVITY, headers=bearer(token))
             assert posted.json()["results"][0]["status"] == "accepted"
             trace_id = posted.headers["x-request-id"]  # the request id is the trace id
 
             def in_trace() -> list[ReadableSpan]:
                 return [
                     s
-                    for s in spans.get_finished_spans()
+                    for s in span_exporter.get_finished_spans()
                     if s.context is not None and format_trace_id(s.context.trace_id) == trace_id
                 ]
 

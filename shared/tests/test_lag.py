@@ -2,41 +2,28 @@
 while the consumer is stopped and falls back to zero once it catches up."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import pytest
 from prometheus_client import REGISTRY
 
 from keel.events import topics
 from keel.events.catalogue import EVENTS
-from keel.events.payloads.activity import ActivityPerformedV1
 from keel.kafka.consumer import ConsumerLoop, Subscription
 from keel.kafka.lag import LagMonitor
 from keel.kafka.publisher import Message, Publisher
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.running import eventually
+from keel.testing.samples import activity_event
 
 CONSUMER = "lag-test-consumer"
 
 
 def activity(event_id: str) -> Message:
-    payload = ActivityPerformedV1(
-        user_id="u-1",
-        user_email="u-1@agency.example",
-        client_id="c-1",
-        tool="blog",
-        action="blog.post_published",
-    )
-    envelope = EVENTS.envelope(
-        "activity.performed",
-        payload,
-        id=event_id,
-        source="test",
-        time=datetime(2025, 3, 1, tzinfo=UTC),
-    )
-    return Message(topics.ACTIVITY.name, "c-1", envelope.to_json())
+    event = activity_event(event_id, "2025-03-01T00:00:00Z", client_id="c-1")
+    return Message(topics.ACTIVITY.name, "c-1", json.dumps(event).encode())
 
 
 async def publish_one_by_one(publisher: Publisher, event_ids: range) -> None:

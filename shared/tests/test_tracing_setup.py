@@ -3,12 +3,11 @@ variables honoured, headers rewritten only when on, and log lines carrying the s
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
@@ -18,14 +17,6 @@ from keel.kafka.publisher import Message
 from keel.logs import configure_logging
 
 INCOMING = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-
-
-@pytest.fixture
-def exporter() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    tracing.use(SimpleSpanProcessor(exporter))
-    yield exporter
-    tracing.use(None)
 
 
 def test_without_an_otlp_endpoint_tracing_stays_off(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,7 +63,7 @@ def test_otel_service_name_and_resource_attributes_are_honoured(
 
 
 def test_a_sent_message_carries_its_producer_span_as_traceparent(
-    exporter: InMemorySpanExporter,
+    span_exporter: InMemorySpanExporter,
 ) -> None:
     message = Message("credit.events.v1", "p-1", b"{}", [(TRACEPARENT, INCOMING), ("x", b"y")])
     with (
@@ -80,7 +71,7 @@ def test_a_sent_message_carries_its_producer_span_as_traceparent(
         tracing.sending([message], ["credit.events.v1"]) as [headers],
     ):
         pass
-    [span] = exporter.get_finished_spans()
+    [span] = span_exporter.get_finished_spans()
     assert span.kind == SpanKind.PRODUCER
     assert span.parent is not None
     assert format_span_id(span.parent.span_id) == "b7ad6b7169203331"
@@ -93,7 +84,7 @@ def test_a_sent_message_carries_its_producer_span_as_traceparent(
 
 
 def test_log_lines_carry_the_trace_and_span_ids_under_the_standard_names(
-    exporter: InMemorySpanExporter, capsys: pytest.CaptureFixture[str]
+    span_exporter: InMemorySpanExporter, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = logging.getLogger()
     saved = root.handlers[:], root.level

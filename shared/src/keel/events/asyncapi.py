@@ -8,19 +8,17 @@ Served by activity-ingest at `GET /v1/asyncapi.json`; `make asyncapi` writes it 
 import json
 import sys
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from keel.context import TRACEPARENT
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import EVENTS, example_envelope
 from keel.events.envelope import STRUCTURED_CONTENT_TYPE, CloudEvent
 from keel.events.registry import EventRegistry, EventType
 from keel.events.topics import TOPICS, Topic
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
-EXAMPLE_TIME = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 SCHEMAS = "#/components/schemas/"
 
 TRACE_HEADER = {
@@ -57,14 +55,7 @@ def _hoist(schema: dict[str, Any], into: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _message(spec: EventType[Any], registry: EventRegistry) -> dict[str, Any]:
-    example = registry.envelope(
-        spec.name,
-        spec.example,
-        id=f"example-{spec.name}",
-        source="product/example",
-        time=EXAMPLE_TIME,
-    )
+def _message(spec: EventType[Any]) -> dict[str, Any]:
     return {
         "name": spec.name,
         "title": f"{spec.name} v{spec.version}",
@@ -98,7 +89,7 @@ def _message(spec: EventType[Any], registry: EventRegistry) -> dict[str, Any]:
             {
                 "name": f"{spec.name}-example",
                 "headers": {TRACEPARENT: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
-                "payload": example.model_dump(mode="json", exclude_none=True),
+                "payload": example_envelope(spec),
             }
         ],
     }
@@ -153,7 +144,7 @@ def asyncapi_document(
                 spec.payload.model_json_schema(mode="validation", ref_template=SCHEMAS + "{model}"),
                 schemas,
             )
-            messages[message_id(spec)] = _message(spec, registry)
+            messages[message_id(spec)] = _message(spec)
         dlq = topic.dead_letter
         messages[_dead_letter_id(topic)] = {
             "name": "dead_letter",
