@@ -3,18 +3,24 @@ variables honoured, headers rewritten only when on, and log lines carrying the s
 
 import json
 import logging
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import pytest
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
 from keel import tracing
 from keel.context import TRACEPARENT
+from keel.http.app import create_service_app
 from keel.kafka.publisher import Message
 from keel.logs import configure_logging
+from keel.runtime import Runtime
+from keel.settings import Settings
 
 INCOMING = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -29,21 +35,68 @@ def test_without_an_otlp_endpoint_tracing_stays_off(monkeypatch: pytest.MonkeyPa
         assert headers == [[(TRACEPARENT, INCOMING)]]
 
 
-def test_an_otlp_endpoint_turns_export_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector.example:4318")
+class Collector(BaseHTTPRequestHandler):
+    """An OTLP/HTTP receiver: keeps each export request it is sent."""
+
+    received: ClassVar[list[tuple[str, bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def collector(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, bytes]]]:
+    server = HTTPServer(("127.0.0.1", 0), Collector)
+    Collector.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "ledger-eu")
+    yield Collector.received
+    server.shutdown()
+    thread.join()
+
+
+def test_an_otlp_endpoint_turns_export_on(collector: list[tuple[str, bytes]]) -> None:
     try:
         tracing.configure_from_environment("credit-ledger")
-        processor = tracing._processor
-        assert isinstance(processor, BatchSpanProcessor)
-        exporter = processor._batch_processor._exporter
-        assert isinstance(exporter, OTLPSpanExporter)
-        assert exporter._endpoint == "http://collector.example:4318/v1/traces"
-        assert tracing.tracer("credit-ledger") is not None
+        active = tracing.tracer("credit-ledger")
+        assert active is not None
+        with active.start_as_current_span("apply"):
+            pass
+        assert tracing._processor is not None
+        tracing._processor.force_flush()
     finally:
         if tracing._processor is not None:
             tracing._processor.shutdown()
         tracing.use(None)
         HTTPXClientInstrumentor().uninstrument()
+    [(path, body)] = collector
+    assert path == "/v1/traces"
+    request = ExportTraceServiceRequest.FromString(body)
+    [resource_spans] = request.resource_spans
+    attributes = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+    assert attributes["service.name"] == "ledger-eu"
+    assert [span.name for span in resource_spans.scope_spans[0].spans] == ["apply"]
+
+
+def test_off_the_apps_are_not_instrumented(settings: Settings) -> None:
+    app = create_service_app(Runtime.create(settings), title="t", description="t", routers=[])
+    assert not getattr(app, "_is_instrumented_by_opentelemetry", False)
+
+
+def test_on_the_apps_are_instrumented(
+    settings: Settings, span_exporter: InMemorySpanExporter
+) -> None:
+    app = create_service_app(Runtime.create(settings), title="t", description="t", routers=[])
+    assert getattr(app, "_is_instrumented_by_opentelemetry", False)
 
 
 def test_otel_service_name_and_resource_attributes_are_honoured(
