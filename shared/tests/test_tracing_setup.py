@@ -13,9 +13,10 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from keel import tracing
-from keel.context import TRACEPARENT
+from keel.context import TRACEPARENT, kafka_headers
 from keel.http.app import create_service_app
 from keel.kafka.publisher import Message
 from keel.logs import configure_logging
@@ -156,3 +157,16 @@ def test_log_lines_carry_the_trace_and_span_ids_under_the_standard_names(
     assert inside["trace_id"] == inside["request_id"] == format_trace_id(context.trace_id)
     assert inside["span_id"] == format_span_id(context.span_id)
     assert (outside["trace_id"], outside["span_id"]) == (None, None)
+
+
+def test_an_unsampled_trace_stays_unsampled_downstream(span_exporter: InMemorySpanExporter) -> None:
+    """An unsampled request's outbox rows say so, so the relay and consumers do not record
+    fragments of a trace the front door chose to drop."""
+    active = tracing.tracer("activity-ingest")
+    assert active is not None
+    incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+    parent = TraceContextTextMapPropagator().extract({TRACEPARENT: incoming})
+    with active.start_as_current_span("request", context=parent):
+        [(_, header)] = kafka_headers()
+    assert header.decode().endswith("-00")
+    assert span_exporter.get_finished_spans() == ()

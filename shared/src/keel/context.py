@@ -26,13 +26,14 @@ _TRACEPARENT_RE = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$"
 class TraceContext:
     trace_id: str
     span_id: str
+    sampled: bool = True  # the W3C `sampled` flag: whether the caller records this trace
 
     @property
     def traceparent(self) -> str:
-        return f"00-{self.trace_id}-{self.span_id}-01"
+        return f"00-{self.trace_id}-{self.span_id}-{'01' if self.sampled else '00'}"
 
     def child(self) -> "TraceContext":
-        return TraceContext(self.trace_id, secrets.token_hex(8))
+        return TraceContext(self.trace_id, secrets.token_hex(8), self.sampled)
 
     @classmethod
     def new(cls) -> "TraceContext":
@@ -44,7 +45,11 @@ class TraceContext:
         span = otel.get_current_span().get_span_context()
         if not span.is_valid:
             return None
-        return cls(otel.format_trace_id(span.trace_id), otel.format_span_id(span.span_id))
+        return cls(
+            otel.format_trace_id(span.trace_id),
+            otel.format_span_id(span.span_id),
+            span.trace_flags.sampled,
+        )
 
     @classmethod
     def parse(cls, traceparent: str | None) -> "TraceContext | None":
@@ -53,7 +58,7 @@ class TraceContext:
         match = _TRACEPARENT_RE.match(traceparent.strip().lower())
         if match is None or set(match.group(1)) == {"0"}:
             return None
-        return cls(match.group(1), match.group(2))
+        return cls(match.group(1), match.group(2), bool(int(match.group(3), 16) & 1))
 
 
 _current: ContextVar[TraceContext | None] = ContextVar("keel_trace", default=None)
