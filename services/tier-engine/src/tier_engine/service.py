@@ -12,6 +12,7 @@ from keel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from keel.events.payloads.deal import DealKind, DealType
 from keel.events.payloads.tier import Tier
 from keel.money import display
+from keel.policy import require_evaluable
 from tier_engine import queries, repository, rollup
 from tier_engine.derivation import ClientPoints, client_points
 from tier_engine.domain.calendar import Month, add_months, latest_closed_month
@@ -49,10 +50,8 @@ ZERO = Decimal(0)
 
 
 def _evaluation(policy: TierPolicy, month: Month) -> Evaluation:
-    try:
-        return Evaluation.of(policy, month)
-    except LookupError as error:
-        raise ValidationFailed(f"month {month}: {error}") from None
+    require_evaluable(month.evaluated_on, policy.first_day, "month")
+    return Evaluation.of(policy, month)
 
 
 async def run_rollup(
@@ -308,7 +307,7 @@ async def client_history(
 ) -> ClientHistoryRead:
     """T5: the partner's deals and managed credit for one client over time, with the sold points
     still active on `as_of` and those expired (S2)."""
-    window = policy.sold_window_on(as_of).months
+    window = policy.sold_window_on(require_evaluable(as_of, policy.first_day, "as_of")).months
     deals = await repository.client_deals(session, partner_id, client_id)
     entries = await repository.client_credit(session, partner_id, client_id)
     if not deals and not entries:
@@ -570,7 +569,7 @@ def _calculator_rates(
 def estimate_points(policy: TierPolicy, wanted: PointsCalculation, today: date) -> PointsEstimate:
     """T6: a new deal of `amount` a month, and its managed share if the partner manages it too
     (split evenly with the other managing partners, M7)."""
-    day = wanted.on or today
+    day = require_evaluable(wanted.on or today, policy.first_day, "on")
     unit, sold, managed = _calculator_rates(
         policy, wanted.currency, wanted.country, wanted.deal_type, day
     )
@@ -594,7 +593,7 @@ def convert_currency(
     policy: TierPolicy, wanted: CurrencyConversion, today: date
 ) -> CurrencyConverted:
     """T6 currency mode: points <-> local currency for sold and managed values."""
-    day = wanted.on or today
+    day = require_evaluable(wanted.on or today, policy.first_day, "on")
     unit, sold, managed = _calculator_rates(
         policy, wanted.currency, wanted.country, wanted.deal_type, day
     )
