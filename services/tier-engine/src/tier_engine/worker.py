@@ -43,7 +43,9 @@ class MonthlyRollup:
                 await self.run_once()
             except Exception:
                 # The database away (issue 12 point 7) must not end the worker: wait, try again.
-                logger.warning("scheduled rollup failed; retrying in %.1f s", backoff, exc_info=True)
+                logger.warning(
+                    "scheduled rollup failed; retrying in %.1f s", backoff, exc_info=True
+                )
                 await sleep_unless_stopped(stopping, backoff)
                 backoff = min(backoff * 2, self.interval_s)
                 continue
