@@ -326,3 +326,22 @@ async def test_issue_12_point_3_days_before_the_first_policy_answer_422_naming_f
     assert [error["field"] for error in problem["errors"]] == [field]
     assert problem["first_evaluable_day"] == "2018-01-01"
     assert "2018-01-01" in problem["errors"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "request_kwargs"),
+    [
+        ("POST", "/v1/rollups", {"json": {"month": "0000-01"}}),
+        ("GET", "/v1/rollups/0000-01", {}),
+        ("GET", "/v1/partners/p-1/points-breakdown", {"params": {"month": "0001-05"}}),
+        ("GET", "/v1/partners/p-1/tier", {"params": {"month": "9999-12"}}),
+        ("GET", "/v1/partners/p-1/tier/explain", {"params": {"month": "0000-12"}}),
+    ],
+)
+async def test_issue_12_point_5_months_off_the_calendar_are_422_naming_month(
+    api: httpx.AsyncClient, method: str, path: str, request_kwargs: dict[str, Any]
+) -> None:
+    """Found by the fuzzer: year 0 and years whose windows leave the calendar were 500s."""
+    answer = await api.request(method, path, **request_kwargs)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "month"
