@@ -37,7 +37,6 @@ from keel.embedded.postgres import EmbeddedPostgres
 from keel.events.catalogue import EVENTS
 from keel.events.envelope import CloudEvent
 from keel.migrations import upgrade
-from keel.outbox import event_message
 from keel.runtime import Runtime
 from keel.settings import AuthSettings, KafkaSettings, Settings
 from keel.tables import AppliedEvent
@@ -156,7 +155,7 @@ async def test_issue_12_point_7_an_outage_is_a_503_and_everything_catches_up_aft
         published = partner(3)
         await publish(
             ledger_settings.kafka,
-            [event_message(EVENTS.parse(CloudEvent.from_json(json.dumps(published))))],
+            [EVENTS.parse(CloudEvent.from_json(json.dumps(published))).message()],
         )
         ingest_worker = asyncio.create_task(
             build_ingest_worker(Runtime.create(ingest_settings, clock)).run(stopping)

@@ -3,13 +3,11 @@ the latest revision of every month rolled up by the day (T3)."""
 
 from datetime import date
 
-from sqlalchemy import func, select
-
 from keel.digest import Row
 from keel.http.dependencies import SessionDep
 from keel.http.digest import StateDayDep
+from tier_engine import repository
 from tier_engine.domain.calendar import Month
-from tier_engine.rollup import ROLLUP_PARTNER
 
 
 def _last_month_evaluated_by(day: date) -> Month:
@@ -20,14 +18,4 @@ def _last_month_evaluated_by(day: date) -> Month:
 async def rollup_state(session: SessionDep, day: StateDayDep) -> list[Row]:
     """Per month evaluated on or before the day and per partner, its latest revision's document.
     The revision number is left out: re-running a rollup on the same inputs changes nothing."""
-    partner = ROLLUP_PARTNER.c
-    latest = (
-        select(partner.month, func.max(partner.revision).label("revision"))
-        .where(partner.month <= str(_last_month_evaluated_by(day)))
-        .group_by(partner.month)
-        .subquery()
-    )
-    query = select(partner.month, partner.partner_id, partner.document).join(
-        latest, (partner.month == latest.c.month) & (partner.revision == latest.c.revision)
-    )
-    return [tuple(row) for row in await session.execute(query)]
+    return list(await repository.documents_up_to(session, _last_month_evaluated_by(day)))

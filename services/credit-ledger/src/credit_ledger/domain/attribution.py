@@ -125,9 +125,11 @@ class _Judge:
         return removal.at.date()
 
     def qualifies(self, user: PartnerUser, activity: Activity, policy: ManagedPolicy) -> bool:
-        """M3 and M1: a catalogued action, by a user active at that moment, already assigned."""
+        """M3 and M1: a catalogued action, by a user active at that moment, already assigned.
+        Nothing was catalogued before the program's first policy, so no earlier action counts."""
         return (
-            policy.actions_on(activity.day).qualifies(activity.tool, activity.action)
+            activity.day >= policy.first_day
+            and policy.actions_on(activity.day).qualifies(activity.tool, activity.action)
             and user.status.value_at(activity.occurred_at, None) is UserStatus.ACTIVE
             and self.assigned(user, activity.occurred_at)
         )

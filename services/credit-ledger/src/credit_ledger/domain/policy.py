@@ -47,7 +47,8 @@ class ManagedPolicy(BaseModel):
 
     @property
     def first_day(self) -> date:
-        """The first day both the window (M2) and the qualifying actions (M3) are in force."""
+        """The first day every part of the policy is in force: no day before it credits
+        anything, and a fact dated before it is kept but counts for nothing (issue 12.3)."""
         return first_evaluable_day(self.window, self.qualifying_actions)
 
     def window_on(self, day: date) -> WindowVersion:
