@@ -42,22 +42,9 @@ from keel.settings import AuthSettings, KafkaSettings, Settings
 from keel.tables import AppliedEvent
 from keel.testing.plugin import MakeToken, service_settings
 from keel.testing.running import app_client, bearer, eventually, publish
-from keel.testing.samples import upstream_event
+from keel.testing.samples import partner_event as partner
 
 BATCH = "application/cloudevents-batch+json"
-
-
-def partner(number: int) -> dict[str, Any]:
-    return upstream_event(
-        f"p{number}",
-        "partner.registered",
-        "2024-03-01T10:00:00Z",
-        partner_id=f"p-{number}",
-        name=f"Partner {number}",
-        partner_type="solutions",
-        employee_email_domain=f"partner{number}.example",
-        country="GB",
-    )
 
 
 @pytest.fixture

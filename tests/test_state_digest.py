@@ -44,7 +44,7 @@ from keel.settings import AuthSettings, KafkaSettings, Settings
 from keel.tables import OUTBOX
 from keel.testing.plugin import TEST_PARTITIONS, MakeDatabase, MakeToken, service_settings
 from keel.testing.running import app_client, bearer, eventually, running
-from keel.testing.samples import activity_event, upstream_event
+from keel.testing.samples import activity_event, partner_event, upstream_event
 from keel.worker import Worker
 from tier_engine.config import SERVICE_NAME as TIER
 from tier_engine.config import TierServiceSettings, TierSettings
@@ -68,16 +68,7 @@ def activity(event_id: str, at: str, user: str, email: str, client: str) -> dict
 
 def partner(number: int) -> list[dict[str, Any]]:
     return [
-        event(
-            f"p{number}",
-            "partner.registered",
-            "2024-03-01",
-            partner_id=f"p-{number}",
-            name=f"Partner {number}",
-            partner_type="solutions",
-            employee_email_domain=f"partner{number}.example",
-            country="GB",
-        ),
+        partner_event(number),
         event(
             f"p{number}-cert",
             "partner.certification_changed",

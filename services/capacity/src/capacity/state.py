@@ -1,13 +1,12 @@
 """Capacity's canonical state for the state digest (issue 12 point 8): the registrations active
 at the end of the day and every known partner's limit, as known now (C2, C4, C5, C6)."""
 
-from datetime import UTC, datetime, time, timedelta
-
 from sqlalchemy import or_, select
 from sqlmodel import col
 
 from capacity.dependencies import PolicyDep
 from capacity.tables import PartnerCapacity, Registration
+from keel.clock import day_end
 from keel.digest import Row
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.tier import Tier
@@ -20,7 +19,7 @@ async def capacity_state(session: SessionDep, policy: PolicyDep, day: StateDayDe
     """Registrations by domain (their ids are generated, so left out) and limits by partner,
     at the limits of the policy in force on the day and each partner's current tier."""
     version = policy.on(require_evaluable(day, policy.version[0].effective_from, "as_of"))
-    end = datetime.combine(day + timedelta(days=1), time(), UTC)
+    end = day_end(day)
     active = select(
         col(Registration.partner_id),
         col(Registration.domain),
