@@ -6,11 +6,12 @@ import httpx
 import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, SecretStr
+from sqlalchemy import text
 
 from keel.auth import Scope
 from keel.errors import Conflict
 from keel.http.app import API_PREFIX, create_service_app
-from keel.http.dependencies import AdminDep, PartnerReaderDep, PartnerWriterDep
+from keel.http.dependencies import AdminDep, PartnerReaderDep, PartnerWriterDep, SessionDep
 from keel.runtime import Runtime
 from keel.settings import PostgresSettings, Settings
 from keel.testing.plugin import MakeToken
@@ -236,3 +237,20 @@ async def test_issue_12_point_5_openapi_names_error_answers_as_problem_details(
         "text/plain"
     }
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+@router.get("/stored-number")
+async def stored_number(value: int, session: SessionDep) -> dict[str, int]:
+    found = await session.scalar(text("SELECT CAST(:value AS integer)"), {"value": value})
+    return {"value": int(found or 0)}
+
+
+async def test_issue_12_point_5_a_value_the_database_refuses_is_a_422_not_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    fits = await client.get("/v1/stored-number", params={"value": 7})
+    assert fits.json() == {"value": 7}
+    too_large = await client.get("/v1/stored-number", params={"value": 2**40})
+    assert too_large.status_code == 422
+    assert too_large.headers["content-type"] == "application/problem+json"
+    assert "cannot be stored" in too_large.json()["detail"]
