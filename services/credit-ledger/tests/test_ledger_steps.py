@@ -5,6 +5,7 @@ from datetime import date
 
 from ledger_story import Story, at
 
+from credit_ledger.domain.attribution import Reason, ended_by
 from credit_ledger.domain.coverage import derive, desired_steps
 from credit_ledger.domain.facts import UserStatus
 from credit_ledger.domain.policy import ManagedPolicy
@@ -47,3 +48,15 @@ def test_m2_the_end_is_put_down_to_what_ended_it_that_day_not_to_an_older_remova
         (date(2024, 1, 2), "M1"),
         (date(2024, 3, 2), "M2"),  # u-2's window ran out; u-1's removal is old news
     ]
+
+
+def test_the_recorded_rule_comes_from_the_verdict_field_not_from_the_reason_text() -> None:
+    """Rewording a reason changes no recorded rule: the rule id travels beside the text."""
+    day = date(2024, 3, 1)
+    reworded = [
+        Reason("ce partenaire n'a plus d'activité", "M2", window=True),
+        Reason("retiré du compte", "M5", on=day),
+    ]
+    assert ended_by(reworded, day) == "M5"  # a fact dated that day ended it
+    assert ended_by(reworded[:1], day) == "M2"
+    assert ended_by([Reason("nothing known (M4)", None)], day) == "M1"
