@@ -27,16 +27,14 @@ from keel.events.payloads.account import (
 )
 from keel.events.payloads.activity import ActivityPerformedV1
 from keel.kafka.publisher import Message
-from keel.outbox import event_message
 
 _ids = count(1)
 
 
 def message(type_name: str, payload: BaseModel, when: datetime, event_id: str = "") -> Message:
-    envelope = EVENTS.envelope(
+    return EVENTS.message(
         type_name, payload, id=event_id or f"ev-{next(_ids)}", source="test", time=when
     )
-    return event_message(EVENTS.parse(envelope))
 
 
 def partner(partner_id: str, domain: str, when: datetime) -> Message:
@@ -75,7 +73,7 @@ def client(client_id: str, when: datetime, country: str = "US") -> Message:
         ClientV1(
             client_id=client_id,
             name=client_id,
-            website_domain=f"{client_id}.example",
+            website_domain=f"{client_id}.com",
             country=country,
             currency="USD",
         ),

@@ -60,3 +60,23 @@ def test_the_recorded_rule_comes_from_the_verdict_field_not_from_the_reason_text
     assert ended_by(reworded, day) == "M5"  # a fact dated that day ended it
     assert ended_by(reworded[:1], day) == "M2"
     assert ended_by([Reason("nothing known (M4)", None)], day) == "M1"
+
+
+def test_days_before_the_first_policy_credit_nothing_and_facts_from_then_still_hold() -> None:
+    """Issue 12, point 3: a client of 2015 is data; an activity of 2017 was never catalogued (M3),
+    so it credits no day, not even within the first window; evaluation starts on 2018-01-01."""
+    story = (
+        Story()
+        .subscription(at("2015-06-01"), "100.00")
+        .managed_by("p-1", "u-1", "a.example", at("2015-06-01"))
+        .activity("p-1", "u-1", "email.sent", at("2017-12-01"))
+        .activity("p-1", "u-1", "email.sent", at("2018-01-10"))
+    )
+    assert POLICY.first_day == date(2018, 1, 1)
+    steps = desired_steps(
+        story.history, derive(story.history, POLICY).coverage, POLICY, date(2015, 6, 1)
+    )
+    assert [(s.day, s.credit.amount, s.rule) for s in steps["p-1"]] == [
+        (date(2018, 1, 10), 100, "M1"),
+        (date(2018, 4, 10), 0, "M2"),
+    ]

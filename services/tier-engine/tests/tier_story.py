@@ -25,11 +25,11 @@ from keel.events.registry import Event
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.tables import OUTBOX
-from tier_engine import service
 from tier_engine.consumers import subscription
 from tier_engine.domain.calendar import Month
 from tier_engine.domain.policy import TierPolicy
-from tier_engine.rollup import ROLLUP_PARTNER, Outcome
+from tier_engine.repository import ROLLUP_PARTNER
+from tier_engine.service.rollups import Outcome, run_rollup
 
 _ids = count(1)
 POLICY = TierPolicy.load()
@@ -196,7 +196,7 @@ class TierStory:
     async def rollup(self, month: str) -> Outcome:
         await self.apply()
         async with self.runtime.sessions() as session:
-            return await service.run_rollup(session, POLICY, Month.parse(month), self.clock.now())
+            return await run_rollup(session, POLICY, Month.parse(month), self.clock.now())
 
     async def document(self, partner_id: str, month: str, revision: int | None = None) -> Any:
         async with self.runtime.sessions() as session:

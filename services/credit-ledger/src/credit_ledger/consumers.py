@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit_ledger import repository
+from credit_ledger.config import SERVICE_NAME
 from credit_ledger.domain.facts import Activity
 from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.history import ACTIVITY
@@ -64,7 +65,7 @@ def subscription(policy: ManagedPolicy, clock: Clock) -> Subscription:
         )
 
     return Subscription(
-        name="credit-ledger",
+        name=SERVICE_NAME,
         topics=[topics.ACTIVITY.name, topics.ACCOUNT.name],
         handlers={},
         registry=EVENTS,

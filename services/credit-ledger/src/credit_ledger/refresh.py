@@ -16,18 +16,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit_ledger import repository
+from credit_ledger.config import SERVICE_NAME
 from credit_ledger.domain.coverage import derive, desired_steps
 from credit_ledger.domain.facts import Activity
 from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.domain.timeline import Step, known_steps, reconcile
 from credit_ledger.history import load_histories
 from credit_ledger.repository import StepRow
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import EVENTS, MANAGED_CREDIT_CHANGED
 from keel.events.payloads.credit import ManagedCreditChangedV1
 from keel.kafka.publisher import Message
-from keel.outbox import enqueue, event_message
-
-SOURCE = "credit-ledger"
+from keel.outbox import enqueue
 
 
 @dataclass
@@ -170,12 +169,11 @@ def _announcement(entry: Mapping[str, Any]) -> Message:
         cause=entry["cause"],
         recorded_at=entry["recorded_at"],
     )
-    envelope = EVENTS.envelope(
-        "managed_credit.changed",
+    return EVENTS.message(
+        MANAGED_CREDIT_CHANGED,
         payload,
         id=f"ledger-entry-{entry['id']}",
-        source=SOURCE,
+        source=SERVICE_NAME,
         time=datetime.combine(entry["effective_on"], time(), tzinfo=UTC),
         subject=entry["client_id"],
     )
-    return event_message(EVENTS.parse(envelope))

@@ -11,10 +11,11 @@ from uuid import uuid4
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit_ledger import repository
+from credit_ledger.config import SERVICE_NAME
 from credit_ledger.domain.attribution import attribute
 from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.history import STATUS_OF, load_histories
-from credit_ledger.recording import LINKED, LOCAL_SOURCE, fact_row
+from credit_ledger.recording import LINKED, fact_row
 from credit_ledger.refresh import Touch, refresh
 from credit_ledger.schemas import (
     AccessActionRead,
@@ -178,7 +179,7 @@ async def act_on_access(
         raise NotFound(f"user {user_id} is not a user of partner {partner_id}")
     event_id = str(uuid4())
     fact = fact_row(
-        source=LOCAL_SOURCE,
+        source=SERVICE_NAME,
         event_id=event_id,
         kind=action,
         at=now,
@@ -187,7 +188,7 @@ async def act_on_access(
         user_id=user_id,
     )
     await repository.record_facts(await repository.driver(session), [fact])
-    touched = {client_id: Touch(now.astimezone(UTC).date(), [f"{LOCAL_SOURCE}/{event_id}"])}
+    touched = {client_id: Touch(now.astimezone(UTC).date(), [f"{SERVICE_NAME}/{event_id}"])}
     await refresh(session, derived=touched, policy=policy, recorded_at=now)
     await session.commit()
     return AccessActionRead(

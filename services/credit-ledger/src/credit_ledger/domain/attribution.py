@@ -109,6 +109,14 @@ def expires_on(activity_day: date, from_day: date, policy: ManagedPolicy) -> dat
     raise AssertionError("every activity expires under the last window version")
 
 
+def catalogued(activity: Activity, policy: ManagedPolicy) -> bool:
+    """M3: the action is in the catalogue on its day; nothing was catalogued before the
+    program's first policy, so no earlier action counts."""
+    return activity.day >= policy.first_day and policy.actions_on(activity.day).qualifies(
+        activity.tool, activity.action
+    )
+
+
 class Judge:
     """Reads one partner's facts in one client at given moments."""
 
@@ -147,9 +155,10 @@ class Judge:
         return removal.at.date()
 
     def qualifies(self, user: PartnerUser, activity: Activity, policy: ManagedPolicy) -> bool:
-        """M3 and M1: a catalogued action, by a user active at that moment, already assigned."""
+        """M3 and M1: a catalogued action, by a user active at that moment, already assigned.
+        Nothing was catalogued before the program's first policy, so no earlier action counts."""
         return (
-            policy.actions_on(activity.day).qualifies(activity.tool, activity.action)
+            catalogued(activity, policy)
             and user.status.value_at(activity.occurred_at, None) is UserStatus.ACTIVE
             and self.assigned(user, activity.occurred_at)
         )

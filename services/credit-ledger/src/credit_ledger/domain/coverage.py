@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from credit_ledger.domain.attribution import Judge, change_days, ended_by, judge_partner
+from credit_ledger.domain.attribution import (
+    Judge,
+    catalogued,
+    change_days,
+    ended_by,
+    judge_partner,
+)
 from credit_ledger.domain.facts import (
     Activity,
     ClientHistory,
@@ -130,7 +136,7 @@ class ClientState:
     def add(self, activity: Activity, policy: ManagedPolicy) -> date | None:
         """Record a new activity; the first day it newly covers, if any (M1-M3)."""
         self.users.add(activity.user_id)
-        if not policy.actions_on(activity.day).qualifies(activity.tool, activity.action):
+        if not catalogued(activity, policy):
             return None
         first: date | None = None
         for key, periods in self.periods.items():
@@ -205,7 +211,14 @@ def desired_steps(
     since: date,
 ) -> dict[str, list[Step]]:
     """Per partner, the steps from `since` on, evaluated only where something can change: the
-    days of the facts and the coverage boundaries (and the window changes)."""
+    days of the facts and the coverage boundaries (and the window changes). Days before the
+    policy's first day credit nothing: evaluation starts there at the earliest."""
     days = set(change_days(history, policy))
     days.update(day for intervals in coverage.values() for pair in intervals for day in pair)
-    return steps_from(lambda day: standing(history, coverage, day, policy), since, days)
+
+    def on(day: date) -> Standing:  # no day before the first policy credits anything
+        if day < policy.first_day:
+            return Standing(day, None, None)
+        return standing(history, coverage, day, policy)
+
+    return steps_from(on, max(since, policy.first_day), days)
