@@ -73,8 +73,7 @@ async def record_facts(connection: Connection, rows: Sequence[Mapping[str, Any]]
     """Append facts; one already recorded (same source and id) is left as it is."""
     if not rows:
         return
-    columns = [[row[field] for row in rows] for field in FACT_FIELDS]
-    columns[-1] = [json.dumps(data) for data in columns[-1]]
+    columns = [[row[field] for row in rows] for field in FACT_FIELDS]  # data: JSON text
     await connection.execute(
         "INSERT INTO fact (source, event_id, kind, at, client_id, partner_id, user_id, data)"
         " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[],"

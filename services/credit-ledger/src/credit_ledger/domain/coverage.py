@@ -142,10 +142,13 @@ class ClientState:
         for key, periods in self.periods.items():
             if key[1] != activity.user_id or not within(periods, activity.occurred_at):
                 continue
-            union, new = merge(self.coverage.get(key, []), counted_days(activity.day, policy))
-            self.coverage[key] = union
-            if new is not None and (first is None or new < first):
-                first = new
+            known = self.coverage.get(key, [])
+            pieces = counted_days(activity.day, policy)
+            news = [d for s, e in pieces if (d := _first_uncovered(known, s, e)) is not None]
+            if not news:
+                continue  # the usual case: every day already covered
+            self.coverage[key] = merge(known, pieces)[0]
+            first = min(news) if first is None else min(first, *news)
         return first
 
 
