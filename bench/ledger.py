@@ -71,8 +71,9 @@ BIG_PARTNER_CLIENTS = min(1000, CLIENTS)
 BATCH = 500
 DAY = "2026-11-01"
 GROWTH = (10, 100, 1000, 10000)
-# Records per poll (KAFKA_CONSUMER_MAX_RECORDS), shared by the 12 partitions of a poll.
-MAX_RECORDS = int(os.environ.get("BENCH_LEDGER_MAX_RECORDS", "500"))
+# Records per poll (KAFKA_CONSUMER_MAX_RECORDS, shared by the 12 partitions of a poll): the
+# ledger worker's setting in deploy/k8s/base/credit-ledger.
+MAX_RECORDS = int(os.environ.get("BENCH_LEDGER_MAX_RECORDS", "5000"))
 
 
 def event(type_name: str, when: str, **data: Any) -> dict[str, Any]:
