@@ -10,10 +10,10 @@ from pydantic import BaseModel
 from capacity.consumers import SUBSCRIPTION
 from keel.db import SessionFactory
 from keel.events.catalogue import EVENTS
-from keel.events.envelope import CloudEvent
 from keel.events.payloads.account import PartnerRegisteredV1, PartnerType
 from keel.events.payloads.tier import Tier, TierChangedV1
 from keel.kafka.publisher import Message
+from keel.testing.applying import apply_messages
 
 _ids = count(1)
 REGISTRATIONS = "/v1/partners/{}/registrations"
@@ -74,9 +74,5 @@ def tier_changed(
 
 
 async def apply_directly(sessions: SessionFactory, messages: list[Message]) -> None:
-    """The consumer's handlers on the messages, in one transaction, without a broker."""
-    async with sessions() as session:
-        for raw in messages:
-            event = EVENTS.parse(CloudEvent.from_json(raw.value))
-            await SUBSCRIPTION.handlers[event.envelope.type](session, event)
-        await session.commit()
+    """Apply events as the worker does, without Kafka: for tests whose subject is not messaging."""
+    await apply_messages(SUBSCRIPTION, sessions, messages)

@@ -15,7 +15,6 @@ from credit_ledger.tables import LedgerEntry
 from keel.clock import Clock
 from keel.db import SessionFactory
 from keel.events.catalogue import EVENTS
-from keel.events.envelope import CloudEvent
 from keel.events.payloads.account import (
     ClientSubscriptionChangedV1,
     ClientUserV1,
@@ -27,6 +26,7 @@ from keel.events.payloads.account import (
 )
 from keel.events.payloads.activity import ActivityPerformedV1
 from keel.kafka.publisher import Message
+from keel.testing.applying import apply_messages
 
 _ids = count(1)
 
@@ -118,15 +118,5 @@ async def ledger_entries(engine: AsyncEngine) -> list[LedgerEntry]:
 
 
 async def apply_directly(sessions: SessionFactory, clock: Clock, messages: list[Message]) -> None:
-    """Apply events as the worker does (same handlers, same batch hook), without Kafka: for
-    API tests whose subject is not messaging."""
-    consumer = ledger_subscription(ManagedPolicy.load(), clock)
-    events = [EVENTS.parse(CloudEvent.from_json(m.value)) for m in messages]
-    async with sessions() as session:
-        for event in events:
-            handler = consumer.handlers.get(event.envelope.type)
-            if handler is not None:
-                await handler(session, event)
-        assert consumer.after_batch is not None
-        await consumer.after_batch(session, events)
-        await session.commit()
+    """Apply events as the worker does, without Kafka: for tests whose subject is not messaging."""
+    await apply_messages(ledger_subscription(ManagedPolicy.load(), clock), sessions, messages)

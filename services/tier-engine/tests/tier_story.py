@@ -25,6 +25,7 @@ from keel.events.registry import Event
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.tables import OUTBOX
+from keel.testing.applying import apply_messages
 from tier_engine.consumers import subscription
 from tier_engine.domain.calendar import Month
 from tier_engine.domain.policy import TierPolicy
@@ -184,14 +185,8 @@ class TierStory:
 
     async def apply(self) -> None:
         events, self.pending = self.pending, []
-        async with self.runtime.sessions() as session:
-            for item in events:
-                check = self.subscription.handlers.get(item.envelope.type)
-                if check is not None:
-                    await check(session, item)
-            assert self.subscription.after_batch is not None
-            await self.subscription.after_batch(session, events)
-            await session.commit()
+        messages = [item.message() for item in events]
+        await apply_messages(self.subscription, self.runtime.sessions, messages)
 
     async def rollup(self, month: str) -> Outcome:
         await self.apply()

@@ -35,6 +35,7 @@ from credit_ledger.schemas import (
     WindowRead,
 )
 from keel.errors import NotFound
+from keel.policy import require_evaluable
 
 
 async def attribution(
@@ -42,6 +43,7 @@ async def attribution(
 ) -> AttributionRead:
     """M8: the client's figures on a day, down to the activities that make them. Only the
     activities that can count that day are read: those of the longest window before it."""
+    require_evaluable(as_of, policy.first_day, "as_of")
     longest = max(policy.window_lengths())
     days = (as_of - timedelta(days=longest), as_of)
     connection = await repository.driver(session)

@@ -138,10 +138,10 @@ class ConsumerLoop:
     ) -> None:
         self.subscription = subscription
         self.kafka = kafka
-        self.sessions = sessions
         self.publisher = publisher
         self.max_backoff_s = max_backoff_s
-        # Records carry physical (prefixed) topic names; publisher and inbox take logical ones.
+        self.applier = BatchApplier(subscription, sessions, topic_prefix=kafka.topic_prefix)
+        # Records carry physical (prefixed) topic names; the publisher takes logical ones.
         self._prefix = kafka.topic_prefix
 
     @property
@@ -206,15 +206,7 @@ class ConsumerLoop:
     async def _apply(self, records: Sequence[Record]) -> None:
         """Apply a partition batch, dead-letter what cannot be applied, then count outcomes."""
         with CONSUMER_BATCH.labels(self.name).time():
-            outcomes: dict[int, str | DeadLetter] = {}
-            decoded: list[tuple[Record, Event[Any]]] = []
-            for record in records:
-                parsed = self._decode(record)
-                if isinstance(parsed, DeadLetter):
-                    outcomes[record.offset] = parsed
-                else:
-                    decoded.append((record, parsed))
-            outcomes.update(await self._apply_isolating_poison(decoded))
+            outcomes = await self.applier.apply(records)
             dead = [outcome for outcome in outcomes.values() if isinstance(outcome, DeadLetter)]
             if dead:
                 await self.publisher.publish([self._dead_letter_message(letter) for letter in dead])
@@ -222,6 +214,49 @@ class ConsumerLoop:
             outcome = outcomes[record.offset]
             label = "dead_lettered" if isinstance(outcome, DeadLetter) else outcome
             CONSUMED.labels(self.name, record.topic, label).inc()
+
+    def _dead_letter_message(self, letter: DeadLetter) -> Message:
+        message = letter.message(self.name)
+        logger.error(
+            "consumer %s: dead-lettered %s[%d]@%d: %s %s",
+            self.name,
+            letter.record.topic,
+            letter.record.partition,
+            letter.record.offset,
+            letter.reason,
+            letter.detail,
+        )
+        # The record's topic carries the prefix; the publisher adds it itself.
+        return Message(
+            message.topic.removeprefix(self._prefix), message.key, message.value, message.headers
+        )
+
+
+class BatchApplier:
+    """The database half of the loop: a partition batch applied in PostgreSQL, with its applied
+    marks, handlers and batch hook, and the outcome of each record. No broker: the loop feeds it
+    what it fetched, and tests (`keel.testing.applying`) feed it messages directly."""
+
+    def __init__(
+        self, subscription: Subscription, sessions: SessionFactory, *, topic_prefix: str = ""
+    ) -> None:
+        self.subscription = subscription
+        self.sessions = sessions
+        self.name = subscription.name
+        self._prefix = topic_prefix  # applied marks record logical topic names
+
+    async def apply(self, records: Sequence[Record]) -> dict[int, str | DeadLetter]:
+        """Outcome per record offset: applied, duplicate, or a dead letter with its reason."""
+        outcomes: dict[int, str | DeadLetter] = {}
+        decoded: list[tuple[Record, Event[Any]]] = []
+        for record in records:
+            parsed = self._decode(record)
+            if isinstance(parsed, DeadLetter):
+                outcomes[record.offset] = parsed
+            else:
+                decoded.append((record, parsed))
+        outcomes.update(await self._apply_isolating_poison(decoded))
+        return outcomes
 
     async def _apply_isolating_poison(
         self, decoded: Sequence[tuple[Record, Event[Any]]]
@@ -254,22 +289,6 @@ class ConsumerLoop:
             return DeadLetter(record, error.slug, error.detail, exception)
         logger.exception("consumer %s: cannot apply %s", self.name, event.envelope.id)
         return DeadLetter(record, "handler_error", f"{type(error).__name__}: {error}", exception)
-
-    def _dead_letter_message(self, letter: DeadLetter) -> Message:
-        message = letter.message(self.name)
-        logger.error(
-            "consumer %s: dead-lettered %s[%d]@%d: %s %s",
-            self.name,
-            letter.record.topic,
-            letter.record.partition,
-            letter.record.offset,
-            letter.reason,
-            letter.detail,
-        )
-        # The record's topic carries the prefix; the publisher adds it itself.
-        return Message(
-            message.topic.removeprefix(self._prefix), message.key, message.value, message.headers
-        )
 
     def _decode(self, record: Record) -> Event[Any] | DeadLetter:
         try:
