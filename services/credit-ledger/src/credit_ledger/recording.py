@@ -46,17 +46,16 @@ def fact_row(
     partner_id: str | None = None,
     user_id: str | None = None,
 ) -> dict[str, Any]:
-    """A fact row; the ids come from the payload unless given."""
-    data = payload.model_dump(mode="json") if payload is not None else {}
+    """A fact row, its data as JSON text; the ids come from the payload unless given."""
     return {
         "source": source,
         "event_id": event_id,
         "kind": kind,
         "at": at,
-        "client_id": client_id or data.get("client_id"),
-        "partner_id": partner_id or data.get("partner_id"),
-        "user_id": user_id or data.get("user_id"),
-        "data": data,
+        "client_id": client_id or getattr(payload, "client_id", None),
+        "partner_id": partner_id or getattr(payload, "partner_id", None),
+        "user_id": user_id or getattr(payload, "user_id", None),
+        "data": payload.model_dump_json() if payload is not None else "{}",
     }
 
 
