@@ -17,8 +17,8 @@ from credit_ledger.domain.facts import (
     Activity,
     Change,
     ClientHistory,
+    ClientSubscription,
     PartnerUser,
-    Subscription,
     Timeline,
     UserStatus,
 )
@@ -145,7 +145,7 @@ def _activity(partner: str, user: str, action: str, when: datetime, eid: str) ->
 
 
 def _subscription(mrr: Decimal, currency: str, when: datetime, eid: str) -> Fact:
-    return lambda h: h.subscription.add(Change(when, eid, Subscription(mrr, currency)))
+    return lambda h: h.subscription.add(Change(when, eid, ClientSubscription(mrr, currency)))
 
 
 def history_of(applied: list[tuple[str, datetime, Fact]]) -> ClientHistory:

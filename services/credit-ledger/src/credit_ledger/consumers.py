@@ -12,12 +12,11 @@ from credit_ledger import repository
 from credit_ledger.config import SERVICE_NAME
 from credit_ledger.domain.facts import Activity
 from credit_ledger.domain.policy import ManagedPolicy
-from credit_ledger.history import ACTIVITY
 from credit_ledger.recording import RECORDED, event_fact
 from credit_ledger.refresh import NewActivity, Touch, refresh
 from keel.clock import Clock
 from keel.events import topics
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import ACTIVITY_PERFORMED, EVENTS
 from keel.events.registry import Event
 from keel.kafka.consumer import Subscription
 
@@ -54,8 +53,8 @@ def subscription(policy: ManagedPolicy, clock: Clock) -> Subscription:
         recorded = [event for event in events if event.envelope.type in RECORDED]
         connection = await repository.driver(session)
         await repository.record_facts(connection, [event_fact(event) for event in recorded])
-        activities = [event for event in recorded if event.envelope.type == ACTIVITY]
-        others = [event for event in recorded if event.envelope.type != ACTIVITY]
+        activities = [event for event in recorded if event.envelope.type == ACTIVITY_PERFORMED]
+        others = [event for event in recorded if event.envelope.type != ACTIVITY_PERFORMED]
         await refresh(
             session,
             derived=await touched_clients(session, others),

@@ -18,6 +18,7 @@ from sqlmodel import col
 from credit_ledger.domain.coverage import ClientState
 from credit_ledger.schemas import LedgerQuery
 from credit_ledger.tables import Fact, LedgerEntry
+from keel.events.catalogue import CLIENT_CREATED, PARTNER_USER_ADDED
 
 FACT: Table = Fact.__table__  # type: ignore[attr-defined]
 LEDGER_COLUMNS = LedgerEntry.__table__.c  # type: ignore[attr-defined]
@@ -220,7 +221,7 @@ async def clients_of_partners(session: AsyncSession, partner_ids: Iterable[str])
         select(touched.c.client_id)
         .join(added, added.c.user_id == touched.c.user_id)
         .where(
-            added.c.kind == "partner_user.added",
+            added.c.kind == PARTNER_USER_ADDED,
             added.c.partner_id.in_(partners),
             touched.c.client_id.is_not(None),
         )
@@ -319,7 +320,7 @@ async def partner_user_facts(
 async def client_known(session: AsyncSession, client_id: str) -> bool:
     found = await session.scalar(
         select(col(Fact.event_id))
-        .where(col(Fact.client_id) == client_id, col(Fact.kind) == "client.created")
+        .where(col(Fact.client_id) == client_id, col(Fact.kind) == CLIENT_CREATED)
         .limit(1)
     )
     return found is not None

@@ -35,6 +35,7 @@ from credit_ledger.schemas import (
     WindowRead,
 )
 from keel.errors import NotFound
+from keel.events.catalogue import PARTNER_USER_ADDED
 from keel.policy import require_evaluable
 
 
@@ -175,7 +176,7 @@ async def act_on_access(
     if not await repository.client_known(session, client_id):
         raise NotFound(f"client {client_id} is not known")
     if user_id is not None and not any(
-        f.kind == "partner_user.added"
+        f.kind == PARTNER_USER_ADDED
         for f in await repository.partner_user_facts(session, partner_id, user_id)
     ):
         raise NotFound(f"user {user_id} is not a user of partner {partner_id}")
@@ -208,7 +209,7 @@ async def employees(session: AsyncSession, partner_id: str) -> EmployeesRead:
     links: dict[str, dict[str, bool]] = defaultdict(dict)
     for fact in await repository.partner_user_facts(session, partner_id):
         user_id = fact.user_id or ""
-        if fact.kind == "partner_user.added":
+        if fact.kind == PARTNER_USER_ADDED:
             found[user_id] = EmployeeRead(
                 user_id=user_id,
                 email=fact.data["email"],

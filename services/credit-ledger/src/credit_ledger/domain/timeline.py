@@ -84,9 +84,13 @@ def steps_from(
     return steps
 
 
+NO_CURRENCY = "XXX"  # ISO 4217's code for "no currency"
+
+
 def _nothing(before: Credit | None, now: Standing) -> Credit:
-    # XXX is ISO-4217's "no currency": only met when nothing was ever credited, so never written.
-    currency = now.currency or (before.currency if before else "XXX")
+    """Zero credit, in the currency last known. Only a client that was never credited has none,
+    and its zero is never written (nothing changed), so NO_CURRENCY never reaches the ledger."""
+    currency = now.currency or (before.currency if before else NO_CURRENCY)
     return Credit(Decimal(0), currency, 0)
 
 
