@@ -3,6 +3,16 @@
 from datetime import datetime
 from typing import Any
 
+from keel.events.catalogue import (
+    ACTIVITY_PERFORMED,
+    CLIENT_CREATED,
+    CLIENT_SUBSCRIPTION_CHANGED,
+    CLIENT_USER_ADDED,
+    DEAL_CLOSED,
+    PARTNER_REGISTERED,
+    PARTNER_USER_ADDED,
+)
+
 
 def upstream_event(
     event_id: str,
@@ -36,7 +46,7 @@ def activity_event(
         "action": "blog.post_published",
     }
     payload.update(data)
-    return upstream_event(event_id, "activity.performed", time, source=source, **payload)
+    return upstream_event(event_id, ACTIVITY_PERFORMED, time, source=source, **payload)
 
 
 def deal_event(
@@ -57,7 +67,7 @@ def deal_event(
         "mrr_delta": "100",
     }
     payload.update(data)
-    return upstream_event(event_id, "deal.closed", time, source=source, **payload)
+    return upstream_event(event_id, DEAL_CLOSED, time, source=source, **payload)
 
 
 def partner_event(number: int, day: str = "2024-03-01") -> dict[str, Any]:
@@ -65,7 +75,7 @@ def partner_event(number: int, day: str = "2024-03-01") -> dict[str, Any]:
     partner<number>.example), event id p<number>, at 10:00 UTC of the ISO day."""
     return upstream_event(
         f"p{number}",
-        "partner.registered",
+        PARTNER_REGISTERED,
         f"{day}T10:00:00Z",
         partner_id=f"p-{number}",
         name=f"Partner {number}",
@@ -88,7 +98,7 @@ def managed_client_events(
     return [
         upstream_event(
             "p1",
-            "partner.registered",
+            PARTNER_REGISTERED,
             at(partner_on),
             partner_id="p-1",
             name="Alpha",
@@ -98,7 +108,7 @@ def managed_client_events(
         ),
         upstream_event(
             "u1",
-            "partner_user.added",
+            PARTNER_USER_ADDED,
             at(partner_on),
             partner_id="p-1",
             user_id="u-1",
@@ -107,7 +117,7 @@ def managed_client_events(
         ),
         upstream_event(
             "c1",
-            "client.created",
+            CLIENT_CREATED,
             at(client_on),
             client_id="c-1",
             name="Client One",
@@ -117,11 +127,11 @@ def managed_client_events(
         ),
         upstream_event(
             "s1",
-            "client.subscription_changed",
+            CLIENT_SUBSCRIPTION_CHANGED,
             at(client_on),
             client_id="c-1",
             mrr=mrr,
             currency="USD",
         ),
-        upstream_event("m1", "client.user_added", at(client_on), client_id="c-1", user_id="u-1"),
+        upstream_event("m1", CLIENT_USER_ADDED, at(client_on), client_id="c-1", user_id="u-1"),
     ]
