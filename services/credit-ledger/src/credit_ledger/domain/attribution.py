@@ -87,7 +87,7 @@ def expires_on(activity_day: date, from_day: date, policy: ManagedPolicy) -> dat
     raise AssertionError("every activity expires under the last window version")
 
 
-class _Judge:
+class Judge:
     """Reads one partner's facts in one client at given moments."""
 
     def __init__(self, history: ClientHistory, partner: PartnerInClient) -> None:
@@ -124,19 +124,50 @@ class _Judge:
             return None
         return removal.at.date()
 
+    def disqualified(
+        self, user: PartnerUser, activity: Activity, policy: ManagedPolicy
+    ) -> tuple[str, str] | None:
+        """M3 and M1: why the activity does not qualify as (rule, reason), None when it does: a
+        catalogued action, by a user active at that moment, already assigned."""
+        if not policy.actions_on(activity.day).qualifies(activity.tool, activity.action):
+            return "M3", f"{activity.action} is not a qualifying action"
+        if user.status.value_at(activity.occurred_at, None) is not UserStatus.ACTIVE:
+            return "M3", "the user was not active at that moment"
+        if not self.assigned(user, activity.occurred_at):
+            return "M1", "it happened before the user was assigned to the client"
+        return None
+
     def qualifies(self, user: PartnerUser, activity: Activity, policy: ManagedPolicy) -> bool:
-        """M3 and M1: a catalogued action, by a user active at that moment, already assigned."""
-        return (
-            policy.actions_on(activity.day).qualifies(activity.tool, activity.action)
-            and user.status.value_at(activity.occurred_at, None) is UserStatus.ACTIVE
-            and self.assigned(user, activity.occurred_at)
+        return self.disqualified(user, activity, policy) is None
+
+
+def counting_activities(
+    judge: Judge, user: PartnerUser, day: date, policy: ManagedPolicy
+) -> list[CountingActivity]:
+    """M1-M3: the user's activities that count on the day: qualifying, after the assignment,
+    inside the window in force on the day."""
+    moment = last_moment(day)
+    window = policy.window_on(day)
+    return [
+        CountingActivity(
+            activity.event_id,
+            user.user_id,
+            activity.action,
+            activity.occurred_at,
+            expires_on(activity.day, day, policy),
         )
+        for activity in judge.partner.activities
+        if activity.user_id == user.user_id
+        and activity.occurred_at <= moment
+        and day < activity.day + timedelta(days=window.days)
+        and judge.qualifies(user, activity, policy)
+    ]
 
 
 def verdict(
     history: ClientHistory, partner: PartnerInClient, day: date, policy: ManagedPolicy
 ) -> PartnerVerdict:
-    judge = _Judge(history, partner)
+    judge = Judge(history, partner)
     moment = last_moment(day)
     window = policy.window_on(day)
     ended = partner.services_ended.at(moment)
@@ -163,20 +194,7 @@ def verdict(
         if not judge.assigned(user, moment):
             reasons.append(f"{who} is not assigned to the client (M4)")
             continue
-        found = [
-            CountingActivity(
-                activity.event_id,
-                user.user_id,
-                activity.action,
-                activity.occurred_at,
-                expires_on(activity.day, day, policy),
-            )
-            for activity in partner.activities
-            if activity.user_id == user.user_id
-            and activity.occurred_at <= moment
-            and day < activity.day + timedelta(days=window.days)
-            and judge.qualifies(user, activity, policy)
-        ]
+        found = counting_activities(judge, user, day, policy)
         if not found:
             reasons.append(
                 f"{who} has no qualifying activity in the {window.days}-day window (M1, M2)"
