@@ -170,8 +170,10 @@ async def _standings(session: AsyncSession, ev: Evaluation) -> dict[str, dict[st
 
 
 async def _median_apps(session: AsyncSession, ev: Evaluation) -> dict[str, Decimal | None]:
+    """T2: the median app usage per partner, under every model that lists the apps: a
+    requirement where the model sets a minimum, shown for display otherwise."""
     wanted = ev.model.requirements
-    if wanted.min_median_apps is None:
+    if not wanted.apps:
         return {}
     used: dict[str, list[int]] = defaultdict(list)
     rows = await session.execute(
