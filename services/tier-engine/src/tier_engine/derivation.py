@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keel.events.payloads.deal import DealType
+from keel.months import add_months
 from tier_engine import queries
-from tier_engine.domain.calendar import add_months
 from tier_engine.domain.points import managed_rate, points
 from tier_engine.domain.policy import TierPolicy
 from tier_engine.rollup import Evaluation

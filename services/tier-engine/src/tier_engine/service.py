@@ -12,9 +12,10 @@ from keel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from keel.events.payloads.deal import DealKind, DealType
 from keel.events.payloads.tier import Tier
 from keel.money import display
+from keel.months import add_months
 from tier_engine import queries, repository, rollup
 from tier_engine.derivation import ClientPoints, client_points
-from tier_engine.domain.calendar import Month, add_months, latest_closed_month
+from tier_engine.domain.calendar import Month, latest_closed_month
 from tier_engine.domain.points import Rate, managed_rate, points, sold_rate
 from tier_engine.domain.policy import TierModel, TierPolicy, Track, UnknownCurrency
 from tier_engine.domain.tiers import insights
