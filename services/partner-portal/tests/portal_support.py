@@ -3,6 +3,7 @@ it to activity-ingest, and the whole system running in-process around the portal
 credit-ledger, the tier engine and capacity, their workers and the portal's), on the test's own
 PostgreSQL databases and Kafka topics."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from activity_ingest.config import IngestServiceSettings
 from activity_ingest.main import create_app as create_ingest_app
@@ -248,13 +250,33 @@ class System:
         return await self.portal.get(path, params=params, headers=self.partner(partner_id))
 
 
+def hanging_service() -> FastAPI:
+    """A service that accepts every request and never answers in time."""
+    app = FastAPI()
+
+    @app.get("/{path:path}")
+    async def hang(path: str) -> None:
+        await asyncio.sleep(30)
+
+    return app
+
+
 @asynccontextmanager
 async def system(
-    settings: Settings5, make_token: MakeToken, *, down: tuple[str, ...] = ()
+    settings: Settings5,
+    make_token: MakeToken,
+    *,
+    down: tuple[str, ...] = (),
+    hanging: tuple[str, ...] = (),
 ) -> AsyncIterator[System]:
-    """Every service in-process and every worker running; the services named in `down` are
-    left out, so the portal finds nothing listening there."""
+    """Every service in-process and every worker running. The portal finds nothing listening
+    where `down` names a service, and a service that never answers where `hanging` does (its
+    upstream timeout is then half a second)."""
     clock = FixedClock(NOW)
+    portal_settings = settings.portal
+    if hanging:
+        timeout = portal_settings.portal.model_copy(update={"upstream_timeout_s": 0.5})
+        portal_settings = portal_settings.model_copy(update={"portal": timeout})
     upstream = {
         "activity-ingest": create_ingest_app(settings.ingest, clock),
         "credit-ledger": create_ledger_app(settings.ledger, clock),
@@ -272,9 +294,15 @@ async def system(
         everything = await stack.enter_async_context(serving(upstream))
         for worker in workers:
             await stack.enter_async_context(running(worker))
-        reachable = AppsTransport({h: app for h, app in upstream.items() if h not in down})
+        reachable = AppsTransport(
+            {
+                host: hanging_service() if host in hanging else app
+                for host, app in upstream.items()
+                if host not in down
+            }
+        )
         portal = await stack.enter_async_context(
-            app_client(create_portal_app(settings.portal, clock, reachable))
+            app_client(create_portal_app(portal_settings, clock, reachable))
         )
         ingest = await stack.enter_async_context(
             httpx.AsyncClient(transport=everything, base_url="http://activity-ingest")
