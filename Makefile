@@ -39,6 +39,10 @@ run: install ## Run the system on embedded PostgreSQL and Kafka (or on the URLs 
 token: install ## Print a development token: make token SCOPE=partner:read PARTNER=p-1
 	@$(RUN) keel-devstack token --scope $(or $(SCOPE),admin) $(if $(PARTNER),--partner-id $(PARTNER))
 
+.PHONY: dlq
+dlq: install ## What the consumers dead-lettered from TOPIC, one JSON line each: make dlq TOPIC=deal.events.v1
+	KAFKA_BOOTSTRAP_SERVERS=$${KAFKA_BOOTSTRAP_SERVERS:-$$(cat .local/kafka-servers)} $(RUN) keel-dlq $(TOPIC)
+
 .PHONY: test
 test: install k8s-validate ## Validate the manifests, then run every test against real PostgreSQL and Kafka
 	$(RUN) pytest $(PYTEST_ARGS)
@@ -65,7 +69,7 @@ VERSION ?= 0.1.0
 .PHONY: images
 images: ## Build the five service images with Docker: make images REGISTRY=... VERSION=...
 	for service in $(SERVICES); do \
-	  docker build -f services/$$service/Dockerfile -t $(REGISTRY)/$$service:$(VERSION) . || exit 1; \
+	  docker build --build-arg SERVICE=$$service -t $(REGISTRY)/$$service:$(VERSION) . || exit 1; \
 	done
 
 .PHONY: lock
