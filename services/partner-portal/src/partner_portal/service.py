@@ -229,12 +229,17 @@ async def dashboard(portal: Portal, partner_id: str, day: date) -> DashboardRead
         section("capacity", portal.capacity(partner_id)),
         section("tier", portal.tier(partner_id)),
     )
-    clients = await _partner_clients(portal, partner_id, day)
+    index = portal.policy.index_on(day)
+    related = await repository.partner_clients(
+        portal.session, partner_id, day, sold_after(day, index), profiles=False
+    )
+    kinds = [relationship(r.managed, r.sold) for r in related]
     due = [
         r
-        for facts in clients.renewals.values()
-        for r in facts
-        if decision_due(r, day, alerts.renewal_decision_days)
+        for row in await repository.renewals(
+            portal.session, [r.client_id for r in related], people_and_terms=False
+        )
+        if decision_due(r := _renewal_facts(row), day, alerts.renewal_decision_days)
     ]
     expiring, capacity, tier = await calls
     capacity_alert = None
@@ -248,7 +253,7 @@ async def dashboard(portal: Portal, partner_id: str, day: date) -> DashboardRead
             warning_percent=alerts.capacity_warning_percent,
             warning=percent >= alerts.capacity_warning_percent,
         )
-    counts = Counter(row.relationship for row in clients.rows)
+    counts = Counter(kind for kind in kinds if kind is not None)
     return DashboardRead(
         partner_id=partner_id,
         as_of=day,
