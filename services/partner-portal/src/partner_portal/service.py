@@ -18,6 +18,7 @@ from keel.errors import FieldError, NotFound, ValidationFailed
 from keel.money import display
 from partner_portal import repository
 from partner_portal.config import PortalSettings
+from partner_portal.domain.alerts import capacity_warning, used_percent
 from partner_portal.domain.clients import (
     ClientRow,
     Engagement,
@@ -245,13 +246,12 @@ async def dashboard(portal: Portal, partner_id: str, day: date) -> DashboardRead
     capacity_alert = None
     if capacity.value is not None:
         used, limit = capacity.value.used, capacity.value.limit
-        percent = display(Decimal(used * 100) / limit) if limit else Decimal(100)
         capacity_alert = CapacityAlertRead(
             limit=limit,
             used=used,
-            percent=percent,
+            percent=display(used_percent(used, limit)),
             warning_percent=alerts.capacity_warning_percent,
-            warning=percent >= alerts.capacity_warning_percent,
+            warning=capacity_warning(used, limit, alerts),
         )
     counts = Counter(kind for kind in kinds if kind is not None)
     return DashboardRead(
