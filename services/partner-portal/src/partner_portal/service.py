@@ -78,7 +78,7 @@ from partner_portal.schemas import (
     UserChecklistRead,
     WhyCreditedRead,
 )
-from partner_portal.upstream import Caller, Section, Upstream, Upstreams, section
+from partner_portal.upstream import Caller, Section, Upstream, Upstreams, path, section
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -106,7 +106,7 @@ class Portal:
     async def managed_credit(self, partner_id: str, day: date) -> ManagedCreditAnswer:
         return await self.ask(
             Upstream.LEDGER,
-            f"/v1/partners/{partner_id}/managed-credit",
+            path("partners", partner_id, "managed-credit"),
             ManagedCreditAnswer,
             {"as_of": str(day)},
         )
@@ -114,7 +114,7 @@ class Portal:
     async def expiring(self, partner_id: str, day: date, within_days: int) -> ExpiringAnswer:
         return await self.ask(
             Upstream.LEDGER,
-            f"/v1/partners/{partner_id}/expiring",
+            path("partners", partner_id, "expiring"),
             ExpiringAnswer,
             {"as_of": str(day), "within_days": within_days},
         )
@@ -122,7 +122,7 @@ class Portal:
     async def attribution(self, partner_id: str, client_id: str, day: date) -> AttributionAnswer:
         return await self.ask(
             Upstream.LEDGER,
-            f"/v1/partners/{partner_id}/clients/{client_id}/attribution",
+            path("partners", partner_id, "clients", client_id, "attribution"),
             AttributionAnswer,
             {"as_of": str(day)},
         )
@@ -130,25 +130,25 @@ class Portal:
     async def employees_answer(self, partner_id: str, day: date) -> EmployeesAnswer:
         return await self.ask(
             Upstream.LEDGER,
-            f"/v1/partners/{partner_id}/employees",
+            path("partners", partner_id, "employees"),
             EmployeesAnswer,
             {"as_of": str(day)},
         )
 
     async def tier(self, partner_id: str) -> TierAnswer:
-        return await self.ask(Upstream.TIER, f"/v1/partners/{partner_id}/tier", TierAnswer)
+        return await self.ask(Upstream.TIER, path("partners", partner_id, "tier"), TierAnswer)
 
     async def breakdown(self, partner_id: str, month: str) -> BreakdownAnswer:
         return await self.ask(
             Upstream.TIER,
-            f"/v1/partners/{partner_id}/points-breakdown",
+            path("partners", partner_id, "points-breakdown"),
             BreakdownAnswer,
             {"month": month},
         )
 
     async def capacity(self, partner_id: str) -> CapacityAnswer:
         return await self.ask(
-            Upstream.CAPACITY, f"/v1/partners/{partner_id}/capacity", CapacityAnswer
+            Upstream.CAPACITY, path("partners", partner_id, "capacity"), CapacityAnswer
         )
 
 
