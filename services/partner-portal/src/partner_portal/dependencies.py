@@ -12,7 +12,7 @@ from keel.errors import FieldError, Unauthorized, ValidationFailed
 from keel.http.dependencies import ClockDep, PartnerReaderDep, SessionDep
 from partner_portal.config import PortalSettings
 from partner_portal.domain.policy import PortalPolicy
-from partner_portal.service import Portal
+from partner_portal.owners import Portal
 from partner_portal.upstream import Caller, Upstreams
 
 _bearer = HTTPBearer(auto_error=False)
