@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from tier_story import TierStory
 
 from keel.auth import Scope
@@ -46,6 +47,23 @@ async def test_t3_post_rollup_reruns_give_the_same_revision_and_digest(
     assert summary["digest"] == again.json()["digest"]
     assert summary["tier_counts"] == {"gold": 1, "partner": 1}
     assert summary["policy_versions"]["tier_model"] == "points-2022"
+
+
+async def test_t3_a_rollup_shows_its_duration_and_completion_in_the_metrics(
+    api: httpx.AsyncClient,
+) -> None:
+    before = REGISTRY.get_sample_value("tier_rollup_last_completed_timestamp_seconds")
+    assert before is not None
+    assert before > 0
+    assert (await api.post("/v1/rollups", json={"month": "2025-03"})).status_code == 200
+    after = REGISTRY.get_sample_value("tier_rollup_last_completed_timestamp_seconds")
+    assert after is not None
+    assert after >= before
+    duration = REGISTRY.get_sample_value("tier_rollup_last_duration_seconds")
+    assert duration is not None
+    assert duration > 0
+    exposed = (await api.get("/metrics")).text
+    assert "tier_rollup_last_completed_timestamp_seconds" in exposed
 
 
 async def test_t3_a_month_whose_15th_is_not_over_cannot_be_rolled_up(

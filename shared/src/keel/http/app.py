@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
+from keel import tracing
 from keel.http.health import router as health_router
 from keel.http.input import refuse_unstorable_input
 from keel.http.middleware import RequestContextMiddleware
@@ -51,6 +52,7 @@ def create_service_app(
     install_problem_handlers(app)
     install_problem_documentation(app, API_PREFIX)
     app.add_middleware(RequestContextMiddleware, service=runtime.settings.service.name)
+    tracing.instrument_app(app, runtime.settings.service.name)
     app.include_router(health_router)
     for router in routers:
         if not router.prefix.startswith(API_PREFIX):

@@ -17,6 +17,7 @@ from tier_engine.domain import rollup
 from tier_engine.domain.calendar import Month, latest_closed_month
 from tier_engine.domain.policy import TierPolicy, UnknownCurrency
 from tier_engine.domain.rollup import Evaluation
+from tier_engine.metrics import ROLLUP_COMPLETED_AT, ROLLUP_DURATION
 from tier_engine.schemas import RollupRead
 
 
@@ -169,11 +170,13 @@ async def run_rollup(
             "that day is over"
         )
     evaluation(policy, month)
-    try:
-        outcome = await _run(session, policy, month, now)
-    except UnknownCurrency as error:
-        raise Conflict(f"rollup {month}: {error}") from None
-    await session.commit()
+    with ROLLUP_DURATION.time():
+        try:
+            outcome = await _run(session, policy, month, now)
+        except UnknownCurrency as error:
+            raise Conflict(f"rollup {month}: {error}") from None
+        await session.commit()
+    ROLLUP_COMPLETED_AT.set_to_current_time()
     return outcome
 
 
