@@ -23,6 +23,7 @@ COPY services/activity-ingest/pyproject.toml services/activity-ingest/
 COPY services/credit-ledger/pyproject.toml services/credit-ledger/
 COPY services/tier-engine/pyproject.toml services/tier-engine/
 COPY services/capacity/pyproject.toml services/capacity/
+COPY services/partner-portal/pyproject.toml services/partner-portal/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-workspace --package "$SERVICE"
 # Production leaves out the dev group, so keel's embedded servers and test tools stay out.

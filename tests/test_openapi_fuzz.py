@@ -6,7 +6,8 @@ schema): the error answers are documented as `application/problem+json`, so an u
 status or an error body that is not problem details fails here too.
 """
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
+from portal_support import IN_PROCESS
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -42,7 +44,11 @@ from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.settings import Settings
 from keel.testing.plugin import MakeServiceSettings, MakeToken
-from keel.testing.running import bearer
+from keel.testing.running import AppsTransport, bearer
+from partner_portal.config import SERVICE_NAME as PORTAL
+from partner_portal.config import PortalServiceSettings
+from partner_portal.main import create_app as create_portal_app
+from partner_portal.migrate import MIGRATIONS as PORTAL_MIGRATIONS
 from tier_engine.config import SERVICE_NAME as TIER
 from tier_engine.config import TierServiceSettings
 from tier_engine.main import create_app as create_tier_app
@@ -66,12 +72,46 @@ SERVICES: dict[str, tuple[type[Settings], Path, Callable[..., FastAPI]]] = {
     TIER: (TierServiceSettings, TIER_MIGRATIONS, create_tier_app),
     CAPACITY: (Settings, CAPACITY_MIGRATIONS, create_capacity_app),
 }
+# The portal, with the four services above in-process behind it (each on its own database).
+OWNERS = {
+    "activity-ingest": INGEST,
+    "credit-ledger": LEDGER,
+    "tier-engine": TIER,
+    "capacity": CAPACITY,
+}
 
 
-@pytest.fixture(params=list(SERVICES))
+async def portal_with_owners(make_service_settings: MakeServiceSettings) -> FastAPI:
+    """The portal app whose lifespan also runs the four owners it reaches in-process, so
+    schemathesis runs them all in the one event loop it gives the app."""
+    clock = FixedClock()
+    owners = {}
+    for host, name in OWNERS.items():
+        cls, migrations, create_app = SERVICES[name]
+        owners[host] = create_app(await make_service_settings(cls, name, migrations), clock)
+    settings = await make_service_settings(PortalServiceSettings, PORTAL, PORTAL_MIGRATIONS)
+    settings = settings.model_copy(update={"portal": IN_PROCESS})
+    portal = create_portal_app(settings, clock, AppsTransport(owners))
+    own = portal.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for owner in owners.values():
+                await stack.enter_async_context(owner.router.lifespan_context(owner))
+            async with own(app):
+                yield
+
+    portal.router.lifespan_context = lifespan
+    return portal
+
+
+@pytest.fixture(params=[*SERVICES, PORTAL])
 async def service_app(
     request: pytest.FixtureRequest, make_service_settings: MakeServiceSettings
 ) -> FastAPI:
+    if request.param == PORTAL:
+        return await portal_with_owners(make_service_settings)
     cls, migrations, create_app = SERVICES[request.param]
     settings = await make_service_settings(cls, request.param, migrations)
     return create_app(settings, FixedClock())

@@ -28,6 +28,11 @@ def test_upstream_producers_may_send_exactly_the_upstream_types() -> None:
             "client.user_added",
             "client.user_removed",
             "client.apps_used",
+            "client.renewal_scheduled",
+            "client.renewal_decided",
+            "client.engagement_scored",
+            "partner.team_assigned",
+            "partner.team_unassigned",
             "deal.closed",
         ]
     )
@@ -152,3 +157,27 @@ def test_internal_types_are_not_accepted_from_upstream() -> None:
     ):
         assert internal in {spec.name for spec in EVENTS}
         assert internal not in {spec.name for spec in UPSTREAM_EVENTS}
+
+
+def test_a_subscription_change_without_the_new_tiers_still_parses_as_v1() -> None:
+    """Additive within v1: producers that never send contact_tier or email_tier keep working."""
+    envelope = CloudEvent(
+        specversion="1.0",
+        id="x",
+        source="s",
+        type="client.subscription_changed",
+        time=datetime(2025, 1, 1, tzinfo=UTC),
+        data={"client_id": "c-1", "mrr": "10", "currency": "EUR"},
+    )
+    payload = EVENTS.parse(envelope).payload
+    assert (payload.contact_tier, payload.email_tier) == (None, None)
+
+
+def test_a_renewal_whose_deadline_is_after_its_date_is_rejected() -> None:
+    [(field, _)] = reject("client.renewal_scheduled", decision_deadline="2025-10-01")
+    assert field == "data"
+
+
+def test_an_engagement_score_above_ten_is_rejected_naming_the_field() -> None:
+    [(field, _)] = reject("client.engagement_scored", score=11)
+    assert field == "data.score"

@@ -257,15 +257,82 @@ async def test_m5_m4_ending_services_stops_credit_and_a_manual_link_shows_in_emp
     linked = await api.post("/v1/partners/p-2/users/u-2/clients/c-2/link", headers=admin)
     assert linked.status_code == 201
     staff = (await api.get("/v1/partners/p-2/employees", headers=admin)).json()["employees"]
-    assert staff == [
-        {
-            "user_id": "u-2",
-            "email": BO,
-            "partner_employee": True,
-            "status": "active",
-            "linked_clients": ["c-2"],
-        }
+    assert [(e["user_id"], e["status"], e["linked_clients"]) for e in staff] == [
+        ("u-2", "active", ["c-2"])
     ]
+    by_client = {c["client_id"]: c for c in staff[0]["clients"]}
+    assert (by_client["c-2"]["assignment"], by_client["c-2"]["member"]) == ("manual", False)
+
+
+async def test_m4_employees_lists_the_clients_assigned_automatically_with_the_last_activity(
+    ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken
+) -> None:
+    api, _ = ledger
+    reader = bearer(make_token(Scope.PARTNER_READ, partner_id="p-1"))
+    answer = await api.get(
+        "/v1/partners/p-1/employees", params={"as_of": "2024-02-01"}, headers=reader
+    )
+    assert answer.status_code == 200, answer.text
+    [ana] = answer.json()["employees"]
+    assert ana["linked_clients"] == []
+    assert [
+        (c["client_id"], c["assignment"], c["member"], c["access_removed"], c["qualifies"])
+        for c in ana["clients"]
+    ] == [("c-1", "automatic", True, False, True), ("c-2", "automatic", True, False, True)]
+    assert ana["clients"][1]["last_qualifying_activity_at"] == "2024-01-20T12:00:00Z"
+
+
+async def test_d3_partner_scoped_attribution_shows_its_share_and_users_never_the_others(
+    ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken
+) -> None:
+    api, _ = ledger
+    reader = bearer(make_token(Scope.PARTNER_READ, partner_id="p-1"))
+    answer = await api.get(
+        "/v1/partners/p-1/clients/c-1/attribution", params={"as_of": "2024-02-01"}, headers=reader
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["manages"], body["share"], body["share_denominator"]) == (True, "1/1", 1)
+    assert [u["user_id"] for u in body["users"]] == ["u-1"]
+    assert [s["passed"] for s in body["users"][0]["steps"]] == [True, True, True, True]
+    assert "p-2" not in answer.text
+    assert "u-2" not in answer.text
+
+
+async def test_d3_a_login_fails_step_four_with_m3_for_the_partner_that_only_logged_in(
+    ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken
+) -> None:
+    api, _ = ledger
+    reader = bearer(make_token(Scope.PARTNER_READ, partner_id="p-2"))
+    answer = await api.get(
+        "/v1/partners/p-2/clients/c-1/attribution", params={"as_of": "2024-02-01"}, headers=reader
+    )
+    body = answer.json()
+    assert (body["manages"], body["share"], body["share_denominator"]) == (False, None, 1)
+    steps = body["users"][0]["steps"]
+    assert [s["passed"] for s in steps] == [True, True, True, False]
+    assert steps[3]["rule"] == "M3"
+    assert "login.succeeded" in steps[3]["evidence"]
+    assert "p-1" not in answer.text
+    assert "u-1" not in answer.text
+
+
+async def test_partner_scoped_attribution_is_404_for_a_client_the_partner_has_no_users_in(
+    ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken
+) -> None:
+    api, _ = ledger
+    reader = bearer(make_token(Scope.PARTNER_READ, partner_id="p-2"))
+    answer = await api.get("/v1/partners/p-2/clients/c-2/attribution", headers=reader)
+    assert answer.status_code == 404
+
+
+async def test_partner_scoped_attribution_of_another_partner_is_403(
+    ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken
+) -> None:
+    api, _ = ledger
+    reader = bearer(make_token(Scope.PARTNER_READ, partner_id="p-2"))
+    answer = await api.get("/v1/partners/p-1/clients/c-1/attribution", headers=reader)
+    assert answer.status_code == 403
 
 
 async def test_acting_on_a_user_of_another_partner_is_a_404(

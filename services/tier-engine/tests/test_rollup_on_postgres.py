@@ -137,6 +137,23 @@ async def test_t2_mrr_2018_credits_by_usd_mrr_with_certification_and_median_apps
     assert (await story.document("p-1", "2020-03"))["tier"] == "partner"
 
 
+async def test_t2_the_median_app_usage_is_reported_under_the_points_models_without_deciding(
+    story: TierStory,
+) -> None:
+    story.partner("p-1")
+    story.credit("p-1", "c-1", "20000", "2025-03-01")  # 200 managed points
+    story.deal("p-1", "c-1", "1400", "2025-01-10")  # 70 sold points: Gold (123 / 63)
+    story.apps("c-1", ["crm"], "2025-03-01")
+    await story.rollup("2025-03")
+    document = await story.document("p-1", "2025-03")
+    # One portal using one listed app: median 1, below mrr-2018's 3, yet points-2022 credits.
+    assert (document["model"], document["median_apps"], document["tier"]) == (
+        "points-2022",
+        "1",
+        "gold",
+    )
+
+
 async def test_t2_providers_get_points_but_no_tier(story: TierStory) -> None:
     story.partner("p-1", partner_type=PartnerType.PROVIDER)
     story.credit("p-1", "c-1", "100000", "2025-03-01")

@@ -9,7 +9,8 @@ import pytest
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.deal import DealKind, DealType
 from keel.events.payloads.tier import Tier
-from tier_engine.domain.calendar import Month, add_months, latest_closed_month, sold_window_start
+from keel.months import add_months
+from tier_engine.domain.calendar import Month, latest_closed_month, sold_window_start
 from tier_engine.domain.points import managed_rate, points, sold_rate, usd
 from tier_engine.domain.policy import POLICY_DIR, TierPolicy, Track, UnknownCurrency
 from tier_engine.domain.tiers import Standing, credited_tier, insights, median

@@ -145,14 +145,76 @@ class AccessActionRead(BaseModel):
     at: datetime
 
 
+class StepRead(BaseModel):
+    number: int = Field(description="1 partner user, 2 assigned, 3 member with access, 4 activity")
+    name: str
+    rule: str = Field(description="The rule the step carries, e.g. M4")
+    passed: bool
+    evidence: str
+
+
+class UserInClientRead(BaseModel):
+    """One of the partner's users in one client on the day (M1-M5)."""
+
+    user_id: str
+    email: str
+    partner_employee: bool
+    status: str | None
+    assignment: Literal["automatic", "manual"] | None = Field(
+        description="M4: by the employee email domain, or linked by hand; null: not assigned"
+    )
+    member: bool
+    access_removed_on: date | None
+    services_ended_on: date | None
+    last_qualifying_activity_at: datetime | None
+    qualifies: bool = Field(description="Every step passed: the user makes the partner manage")
+    activities: list[CountingActivityRead] = Field(description="What counts on the day (M2)")
+    steps: list[StepRead]
+
+
+class PartnerAttributionRead(BaseModel):
+    """One partner's view of a client's attribution: its own share and users only (D5)."""
+
+    partner_id: str
+    client_id: str
+    as_of: date
+    mrr: Amount | None
+    currency: str | None
+    window: WindowRead
+    qualifying_actions_version: str
+    manages: bool
+    share: str | None = Field(description="1/N when the partner manages the client (M7)")
+    share_denominator: int = Field(description="How many partners manage the client that day")
+    credit: Amount
+    ends_on: date | None = Field(description="When credit ends without new activity (M6)")
+    users: list[UserInClientRead]
+
+
+class EmployeeClientRead(BaseModel):
+    client_id: str
+    assignment: Literal["automatic", "manual"] | None
+    member: bool
+    access_removed: bool
+    access_removed_on: date | None
+    services_ended_on: date | None
+    last_qualifying_activity_at: datetime | None
+    qualifies: bool
+
+
 class EmployeeRead(BaseModel):
     user_id: str
     email: str
     partner_employee: bool
     status: str
     linked_clients: list[str]
+    clients: list[EmployeeClientRead] = Field(
+        default_factory=list,
+        description="Every client the user is known in: assigned automatically (M4) or by hand, "
+        "member or not, access removed or not, the last qualifying activity",
+    )
 
 
 class EmployeesRead(BaseModel):
     partner_id: str
+    as_of: date
     employees: list[EmployeeRead]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from credit_ledger import repository
 from credit_ledger.config import SERVICE_NAME
 from credit_ledger.domain.attribution import attribute
+from credit_ledger.domain.checklist import UserInClient, users_in_client
 from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.history import STATUS_OF, load_histories
 from credit_ledger.recording import LINKED, fact_row
@@ -21,6 +22,7 @@ from credit_ledger.schemas import (
     AccessActionRead,
     AttributionRead,
     CountingActivityRead,
+    EmployeeClientRead,
     EmployeeRead,
     EmployeesRead,
     ExpiringClientRead,
@@ -32,6 +34,9 @@ from credit_ledger.schemas import (
     ManagedPageQuery,
     ManagingPartnerRead,
     NotManagingPartnerRead,
+    PartnerAttributionRead,
+    StepRead,
+    UserInClientRead,
     WindowRead,
 )
 from keel.errors import NotFound
@@ -78,6 +83,54 @@ async def attribution(
             NotManagingPartnerRead(partner_id=v.partner_id, reasons=list(v.reasons))
             for v in result.not_managing
         ],
+    )
+
+
+async def partner_attribution(
+    session: AsyncSession, partner_id: str, client_id: str, as_of: date, policy: ManagedPolicy
+) -> PartnerAttributionRead:
+    """M8 seen by one partner (D5): its share and the denominator, and its own users step by
+    step (D3); the other partners are only counted."""
+    require_evaluable(as_of, policy.first_day, "as_of")
+    connection = await repository.driver(session)
+    history = (await load_histories(connection, [client_id]))[client_id]
+    if partner_id not in history.partners:
+        raise NotFound(f"partner {partner_id} has no users known in client {client_id}")
+    result = attribute(history, as_of, policy)
+    share = next((s for s in result.shares if s.partner_id == partner_id), None)
+    return PartnerAttributionRead(
+        partner_id=partner_id,
+        client_id=client_id,
+        as_of=as_of,
+        mrr=result.mrr,
+        currency=result.currency,
+        window=WindowRead(**result.window.model_dump()),
+        qualifying_actions_version=result.actions_version,
+        manages=share is not None,
+        share=f"1/{share.denominator}" if share else None,
+        share_denominator=len(result.shares),
+        credit=share.credit if share else Decimal(0),
+        ends_on=share.verdict.ends_on if share else None,
+        users=[_user_in_client(u) for u in users_in_client(history, partner_id, as_of, policy)],
+    )
+
+
+def _user_in_client(user: UserInClient) -> UserInClientRead:
+    return UserInClientRead(
+        user_id=user.user_id,
+        email=user.email,
+        partner_employee=user.partner_employee,
+        status=user.status,
+        assignment=user.assignment,
+        member=user.member,
+        access_removed_on=user.access_removed_on,
+        services_ended_on=user.services_ended_on,
+        last_qualifying_activity_at=user.last_qualifying_at,
+        qualifies=user.qualifies,
+        activities=[
+            CountingActivityRead.model_validate(a, from_attributes=True) for a in user.counting
+        ],
+        steps=[StepRead.model_validate(step, from_attributes=True) for step in user.steps],
     )
 
 
@@ -204,7 +257,11 @@ async def act_on_access(
     )
 
 
-async def employees(session: AsyncSession, partner_id: str) -> EmployeesRead:
+async def employees(
+    session: AsyncSession, partner_id: str, as_of: date, policy: ManagedPolicy
+) -> EmployeesRead:
+    """Every user of the partner with status and employee flag, and every client it is known
+    in: assigned automatically (M4) or by hand, member, access removed, last qualifying activity."""
     found: dict[str, EmployeeRead] = {}
     links: dict[str, dict[str, bool]] = defaultdict(dict)
     for fact in await repository.partner_user_facts(session, partner_id):
@@ -221,8 +278,27 @@ async def employees(session: AsyncSession, partner_id: str) -> EmployeesRead:
             found[user_id].status = STATUS_OF[fact.kind]
         elif fact.client_id is not None:
             links[user_id][fact.client_id] = fact.kind == LINKED
+    clients = await repository.clients_of_partners(session, [partner_id])
+    connection = await repository.driver(session)
+    for client_id, history in sorted((await load_histories(connection, clients)).items()):
+        for user in users_in_client(history, partner_id, as_of, policy):
+            if user.user_id in found:
+                found[user.user_id].clients.append(
+                    EmployeeClientRead(
+                        client_id=client_id,
+                        assignment=user.assignment,
+                        member=user.member,
+                        access_removed=user.access_removed_on is not None,
+                        access_removed_on=user.access_removed_on,
+                        services_ended_on=user.services_ended_on,
+                        last_qualifying_activity_at=user.last_qualifying_at,
+                        qualifies=user.qualifies,
+                    )
+                )
     for user_id, employee in found.items():
         employee.linked_clients = sorted(c for c, on in links[user_id].items() if on)
     return EmployeesRead(
-        partner_id=partner_id, employees=sorted(found.values(), key=lambda e: e.user_id)
+        partner_id=partner_id,
+        as_of=as_of,
+        employees=sorted(found.values(), key=lambda e: e.user_id),
     )

@@ -198,9 +198,10 @@ async def standing_facts(session: AsyncSession, ev: Evaluation) -> Sequence[Any]
 
 
 async def portal_apps(session: AsyncSession, ev: Evaluation) -> Sequence[Any]:
-    """T2 (mrr-2018): per partner and counted portal, how many of the listed apps it uses."""
+    """T2: per partner and counted portal, how many of the listed apps it uses, under every
+    model that lists the apps (a requirement where it sets a minimum, shown otherwise)."""
     wanted = ev.model.requirements
-    if wanted.min_median_apps is None:
+    if not wanted.apps:
         return []
     rows = await session.execute(
         queries.PORTAL_APPS,

@@ -112,6 +112,10 @@ class PartnerTierRead(Schema):
     model_derived: bool = Field(description="The model's thresholds are our derived defaults")
     partner_type: str
     tier: str | None
+    certified: bool = Field(description="A valid partner certification on the evaluated day (T2)")
+    median_apps: Amount | None = Field(
+        description="Median app usage across the portals counted for credit (T2), every model"
+    )
     points: PointsRead
     mrr_usd: dict[str, Amount]
     requirements: list[RequirementRead]

@@ -8,15 +8,23 @@ from typing import Any
 from keel.events import topics
 from keel.events.payloads.account import (
     ClientAppsUsedV1,
+    ClientEngagementScoredV1,
+    ClientRenewalDecidedV1,
+    ClientRenewalScheduledV1,
     ClientSubscriptionChangedV1,
     ClientUserV1,
     ClientV1,
     PartnerCertificationChangedV1,
     PartnerEmployeeDomainChangedV1,
     PartnerRegisteredV1,
+    PartnerTeamAssignedV1,
+    PartnerTeamUnassignedV1,
     PartnerType,
     PartnerUserAddedV1,
     PartnerUserChangedV1,
+    Person,
+    RenewalOutcome,
+    SubscriptionTerms,
 )
 from keel.events.payloads.activity import ActivityPerformedV1
 from keel.events.payloads.capacity import DomainRegisteredV1, DomainRegistrationEndedV1
@@ -155,6 +163,8 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
             mrr=Decimal("1250.00"),
             currency="EUR",
             products=["marketing_hub_pro", "sales_hub_starter"],
+            contact_tier="Marketing contacts 10,000",
+            email_tier="Email sends 200,000/month",
         ),
     ),
     *(
@@ -175,6 +185,70 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
         topic=ACCOUNT,
         key="client_id",
         example=ClientAppsUsedV1(client_id="c-2001", apps=["crm", "email", "workflows"]),
+    ),
+    EventType(
+        name="client.renewal_scheduled",
+        version=1,
+        payload=ClientRenewalScheduledV1,
+        topic=ACCOUNT,
+        key="client_id",
+        example=ClientRenewalScheduledV1(
+            client_id="c-2001",
+            renewal_date=date(2025, 9, 1),
+            decision_deadline=date(2025, 8, 1),
+            communication_owner=Person(name="Jana Schmidt", email="jana@baeckerei-schmidt.de"),
+            renewal_manager=Person(name="Sam Vendor", email="sam@vendor-example.com"),
+            current_subscription=SubscriptionTerms(
+                products=["marketing_hub_pro"], mrr=Decimal("1250.00"), currency="EUR"
+            ),
+            renewal_subscription=SubscriptionTerms(
+                products=["marketing_hub_pro", "sales_hub_starter"],
+                mrr=Decimal("1400.00"),
+                currency="EUR",
+            ),
+        ),
+    ),
+    EventType(
+        name="client.renewal_decided",
+        version=1,
+        payload=ClientRenewalDecidedV1,
+        topic=ACCOUNT,
+        key="client_id",
+        example=ClientRenewalDecidedV1(
+            client_id="c-2001", renewal_date=date(2025, 9, 1), outcome=RenewalOutcome.RENEWED
+        ),
+    ),
+    EventType(
+        name="client.engagement_scored",
+        version=1,
+        payload=ClientEngagementScoredV1,
+        topic=ACCOUNT,
+        key="client_id",
+        example=ClientEngagementScoredV1(client_id="c-2001", score=7),
+    ),
+    EventType(
+        name="partner.team_assigned",
+        version=1,
+        payload=PartnerTeamAssignedV1,
+        topic=ACCOUNT,
+        key="partner_id",
+        example=PartnerTeamAssignedV1(
+            partner_id="p-501",
+            role="partner_development_manager",
+            name="Robin Vendor",
+            email="robin@vendor-example.com",
+            description="Your partner development manager: growth plans and programme questions",
+        ),
+    ),
+    EventType(
+        name="partner.team_unassigned",
+        version=1,
+        payload=PartnerTeamUnassignedV1,
+        topic=ACCOUNT,
+        key="partner_id",
+        example=PartnerTeamUnassignedV1(
+            partner_id="p-501", role="partner_development_manager", email="robin@vendor-example.com"
+        ),
     ),
     EventType(
         name=DEAL_CLOSED,

@@ -1,7 +1,7 @@
 from fastapi import APIRouter, status
 
 from credit_ledger import service
-from credit_ledger.dependencies import AccessDep
+from credit_ledger.dependencies import AccessDep, AsOfDep, PolicyDep
 from credit_ledger.recording import ACCESS_REMOVED, LINKED, SERVICES_ENDED, UNLINKED
 from credit_ledger.schemas import AccessActionRead, EmployeesRead, RemoveAccess
 from keel.http.app import API_PREFIX
@@ -65,7 +65,9 @@ async def end_services(
 
 @router.get("/partners/{partner_id}/employees", response_model=EmployeesRead)
 async def read_employees(
-    partner_id: str, session: SessionDep, _: PartnerReaderDep
+    partner_id: str, as_of: AsOfDep, session: SessionDep, policy: PolicyDep, _: PartnerReaderDep
 ) -> EmployeesRead:
-    """The partner's users: partner-employee flag, status, and the clients linked by hand."""
-    return await service.employees(session, partner_id)
+    """The partner's users: partner-employee flag, status, the clients linked by hand, and for
+    every client a user is known in: assigned automatically (M4) or by hand, member or not,
+    access removed or not (M5), the last qualifying activity (M3)."""
+    return await service.employees(session, partner_id, as_of, policy)

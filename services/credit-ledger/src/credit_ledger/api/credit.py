@@ -11,6 +11,7 @@ from credit_ledger.schemas import (
     LedgerQuery,
     ManagedCreditRead,
     ManagedPageQuery,
+    PartnerAttributionRead,
 )
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import AdminDep, PartnerReaderDep, SessionDep
@@ -27,6 +28,23 @@ async def read_attribution(
     (M1-M8): qualifying users, the activities that count with their expiry, the window."""
     read = await service.attribution(session, client_id, as_of, policy)
     return Response(read.model_dump_json(), media_type=JSON)
+
+
+@router.get(
+    "/partners/{partner_id}/clients/{client_id}/attribution", response_model=PartnerAttributionRead
+)
+async def read_partner_attribution(
+    partner_id: str,
+    client_id: str,
+    as_of: AsOfDep,
+    session: SessionDep,
+    policy: PolicyDep,
+    _: PartnerReaderDep,
+) -> PartnerAttributionRead:
+    """Why the partner is, or is not, credited for the client on the day (D3, M1-M7): its share
+    and how many partners share the client, its own users step by step with their activities
+    and windows. Other partners are never named (D5). 404 when none of its users is known there."""
+    return await service.partner_attribution(session, partner_id, client_id, as_of, policy)
 
 
 @router.get("/partners/{partner_id}/managed-credit", response_model=ManagedCreditRead)

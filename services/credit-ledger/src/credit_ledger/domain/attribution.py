@@ -154,14 +154,47 @@ class Judge:
             return None
         return removal.at.date()
 
+    def disqualified(
+        self, user: PartnerUser, activity: Activity, policy: ManagedPolicy
+    ) -> tuple[str, str] | None:
+        """M3 and M1: why the activity does not qualify as (rule, reason), None when it does: a
+        catalogued action, by a user active at that moment, already assigned. Nothing was
+        catalogued before the program's first policy, so no earlier action counts."""
+        if activity.day < policy.first_day:
+            return "M3", "it happened before the program's first policy"
+        if not catalogued(activity, policy):
+            return "M3", f"{activity.action} is not a qualifying action"
+        if user.status.value_at(activity.occurred_at, None) is not UserStatus.ACTIVE:
+            return "M3", "the user was not active at that moment"
+        if not self.assigned(user, activity.occurred_at):
+            return "M1", "it happened before the user was assigned to the client"
+        return None
+
     def qualifies(self, user: PartnerUser, activity: Activity, policy: ManagedPolicy) -> bool:
-        """M3 and M1: a catalogued action, by a user active at that moment, already assigned.
-        Nothing was catalogued before the program's first policy, so no earlier action counts."""
-        return (
-            catalogued(activity, policy)
-            and user.status.value_at(activity.occurred_at, None) is UserStatus.ACTIVE
-            and self.assigned(user, activity.occurred_at)
+        return self.disqualified(user, activity, policy) is None
+
+
+def counting_activities(
+    judge: Judge, user: PartnerUser, day: date, policy: ManagedPolicy
+) -> list[CountingActivity]:
+    """M1-M3: the user's activities that count on the day: qualifying, after the assignment,
+    inside the window in force on the day."""
+    moment = last_moment(day)
+    window = policy.window_on(day)
+    return [
+        CountingActivity(
+            activity.event_id,
+            user.user_id,
+            activity.action,
+            activity.occurred_at,
+            expires_on(activity.day, day, policy),
         )
+        for activity in judge.partner.activities
+        if activity.user_id == user.user_id
+        and activity.occurred_at <= moment
+        and day < activity.day + timedelta(days=window.days)
+        and judge.qualifies(user, activity, policy)
+    ]
 
 
 def judge_partner(
@@ -213,26 +246,11 @@ def verdict(
     history: ClientHistory, partner: PartnerInClient, day: date, policy: ManagedPolicy
 ) -> PartnerVerdict:
     judge = Judge(history, partner)
-    moment = last_moment(day)
     window = policy.window_on(day)
 
-    def counting_activities(user: PartnerUser) -> list[CountingActivity]:
-        return [
-            CountingActivity(
-                activity.event_id,
-                user.user_id,
-                activity.action,
-                activity.occurred_at,
-                expires_on(activity.day, day, policy),
-            )
-            for activity in partner.activities
-            if activity.user_id == user.user_id
-            and activity.occurred_at <= moment
-            and day < activity.day + timedelta(days=window.days)
-            and judge.qualifies(user, activity, policy)
-        ]
-
-    counting, reasons = judge_partner(history, partner, day, window, counting_activities)
+    counting, reasons = judge_partner(
+        history, partner, day, window, lambda user: counting_activities(judge, user, day, policy)
+    )
     return PartnerVerdict(
         partner.partner_id,
         tuple(counting),

@@ -1,24 +1,17 @@
 """Months and days of the tier calendar: the rollup of a month is evaluated on its 15th (T3);
 sold points count for a number of months after the close date (S2)."""
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Self
 
+from keel.months import add_months
+
 ROLLUP_DAY = 15  # T3: tiers are computed mid-month
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # A month whose rollup looks a year back (S2) and months ahead (T4) stays within the calendar.
 FIRST_YEAR, LAST_YEAR = 2, 9998
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later (or earlier), clamped to the end of a shorter month."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
 
 
 @dataclass(frozen=True, order=True, slots=True)

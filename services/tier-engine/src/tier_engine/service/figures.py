@@ -106,6 +106,10 @@ async def partner_tier(
         model_derived=model.derived,
         partner_type=document["partner_type"],
         tier=document["tier"],
+        certified=document["certified"],
+        median_apps=Decimal(document["median_apps"])
+        if document["median_apps"] is not None
+        else None,
         points=_points(document["figures"]),
         mrr_usd={
             "sold": display(figures[Track.SOLD_MRR_USD]),
