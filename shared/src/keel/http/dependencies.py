@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keel.auth import Principal, Scope, verify_token
+from keel.auth import Principal, Scope
 from keel.clock import Clock
 from keel.errors import Forbidden, Unauthorized
 from keel.runtime import Runtime
@@ -47,7 +47,7 @@ async def get_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required")
-    return verify_token(runtime.settings.auth, credentials.credentials)
+    return runtime.tokens.verify(credentials.credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
