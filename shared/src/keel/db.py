@@ -52,6 +52,14 @@ class _BrokenBeforeCommit(Exception):
         self.error = error
 
 
+def _is_broken(connection: asyncpg.Connection) -> bool:
+    # The pool detaches a connection the server closed: its proxy then refuses every call.
+    try:
+        return connection.is_closed()
+    except asyncpg.InterfaceError:
+        return True
+
+
 def new_registry() -> registry:
     """A registry (and metadata) of one's own, with the shared naming convention."""
     return registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))
@@ -130,7 +138,7 @@ class RawDatabase:
                 await transaction.start()
                 result = await work(connection)
             except Exception as error:
-                if connection.is_closed():
+                if _is_broken(connection):
                     raise _BrokenBeforeCommit(error) from error
                 await transaction.rollback()
                 raise
