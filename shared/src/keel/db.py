@@ -55,7 +55,7 @@ class _BrokenBeforeCommit(Exception):
 def _is_broken(connection: asyncpg.Connection) -> bool:
     # The pool detaches a connection the server closed: its proxy then refuses every call.
     try:
-        return connection.is_closed()
+        return bool(connection.is_closed())
     except asyncpg.InterfaceError:
         return True
 

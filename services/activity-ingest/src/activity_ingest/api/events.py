@@ -4,7 +4,7 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 
 from activity_ingest import service
-from activity_ingest.dependencies import IngestSettingsDep, ProducerDep
+from activity_ingest.dependencies import GroupCommitDep, IngestSettingsDep, ProducerDep
 from activity_ingest.schemas import IngestReport
 from keel.errors import (
     BadRequest,
@@ -15,7 +15,7 @@ from keel.errors import (
 )
 from keel.events.envelope import BATCH_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE
 from keel.http.app import API_PREFIX
-from keel.http.dependencies import ClockDep, SessionDep
+from keel.http.dependencies import ClockDep
 
 router = APIRouter(prefix=API_PREFIX, tags=["events"])
 
@@ -43,7 +43,7 @@ SINGLE_TYPES = {STRUCTURED_CONTENT_TYPE, "application/json"}
 )
 async def submit_events(
     request: Request,
-    session: SessionDep,
+    log: GroupCommitDep,
     clock: ClockDep,
     settings: IngestSettingsDep,
     _: ProducerDep,
@@ -67,7 +67,7 @@ async def submit_events(
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BadRequest(f"the body is not valid JSON: {error}") from error
     items = _items(parsed, content_type, settings.max_batch_events)
-    report = await service.ingest(session, items, now=clock.now(), settings=settings)
+    report = await service.ingest(log, items, now=clock.now(), settings=settings)
     if not isinstance(parsed, list) and report.rejected:
         # A lone event that is refused is the request's failure: a 422 any HTTP client notices.
         [result] = report.results
