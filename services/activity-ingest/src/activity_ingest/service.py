@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activity_ingest import metrics, repository
 from activity_ingest.config import IngestSettings
-from activity_ingest.domain.validation import Rejection, validate_event
+from activity_ingest.domain.validation import Rejection, validate_events
 from activity_ingest.group_commit import GroupCommit
 from activity_ingest.schemas import EventResult, FieldErrorRead, IngestReport, Replay, ReplayRead
 from keel.events.catalogue import UPSTREAM_EVENTS
@@ -30,9 +30,7 @@ async def ingest(
     statement and its commit (group commit).
     """
     skew = timedelta(seconds=settings.max_future_skew_s)
-    verdicts = [
-        validate_event(item, UPSTREAM_EVENTS, now=now, max_future_skew=skew) for item in items
-    ]
+    verdicts = validate_events(items, UPSTREAM_EVENTS, now=now, max_future_skew=skew)
     headers = json.dumps(trace_headers())
     firsts: dict[repository.Identity, tuple[Event[Any], repository.LogRow]] = {}
     for verdict in verdicts:
