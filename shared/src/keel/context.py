@@ -5,8 +5,8 @@ shown in logs and responses, and the same `traceparent` rides on every Kafka mes
 causes, so a consumer's log lines carry the id of the request that started it all.
 """
 
+import random
 import re
-import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,11 +27,11 @@ class TraceContext:
         return f"00-{self.trace_id}-{self.span_id}-01"
 
     def child(self) -> "TraceContext":
-        return TraceContext(self.trace_id, secrets.token_hex(8))
+        return TraceContext(self.trace_id, _random_hex(64))
 
     @classmethod
     def new(cls) -> "TraceContext":
-        return cls(secrets.token_hex(16), secrets.token_hex(8))
+        return cls(_random_hex(128), _random_hex(64))
 
     @classmethod
     def parse(cls, traceparent: str | None) -> "TraceContext | None":
@@ -41,6 +41,11 @@ class TraceContext:
         if match is None or set(match.group(1)) == {"0"}:
             return None
         return cls(match.group(1), match.group(2))
+
+
+def _random_hex(bits: int) -> str:
+    """Random ids that are unique, not secret: no system call per request, never all zeros."""
+    return f"{random.getrandbits(bits) or 1:0{bits // 4}x}"
 
 
 _current: ContextVar[TraceContext | None] = ContextVar("keel_trace", default=None)
