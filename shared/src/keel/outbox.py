@@ -48,6 +48,25 @@ async def enqueue(session: AsyncSession, messages: Sequence[Message]) -> None:
     )
 
 
+ENQUEUE = """
+INSERT INTO outbox_message (topic, key, value, headers)
+SELECT topic, key, value, $4::text::jsonb
+FROM unnest($1::text[], $2::text[], $3::bytea[]) AS m(topic, key, value)
+"""
+
+
+async def enqueue_raw(connection: asyncpg.Connection, messages: Sequence[Message]) -> None:
+    """`enqueue` on a plain asyncpg connection, for hot paths (the caller commits)."""
+    if messages:
+        await connection.execute(
+            ENQUEUE,
+            [m.topic for m in messages],
+            [m.key for m in messages],
+            [m.value for m in messages],
+            json.dumps(trace_headers()),
+        )
+
+
 def enqueue_rows(rows: Select[Any]) -> Insert:
     """An INSERT into the outbox from a select of (topic, key, value, headers), for set-based
     writers (replays, or a CTE that queues what it has just inserted)."""
