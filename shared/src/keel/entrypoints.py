@@ -46,6 +46,7 @@ def serve_api(app_factory: str, settings: Settings) -> None:
         factory=True,
         host=settings.service.host,
         port=settings.service.port,
+        workers=settings.service.api_processes,
         log_config=None,
         access_log=False,
         proxy_headers=True,

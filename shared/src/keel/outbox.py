@@ -75,10 +75,12 @@ def enqueue_rows(rows: Select[Any]) -> Insert:
 
 # One statement takes a batch: the rows stay locked (and other relays skip them) until the
 # transaction ends, and are gone only if it commits, which it does after the broker acknowledged.
+# `= ANY(ARRAY(...))`, not `IN (...)`: the planner then deletes by the primary key; with IN it
+# hashed the batch and scanned the whole outbox, so a backlog made every batch slower.
 TAKE_BATCH = """
-DELETE FROM outbox_message WHERE id IN (
+DELETE FROM outbox_message WHERE id = ANY(ARRAY(
     SELECT id FROM outbox_message ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-)
+))
 RETURNING id, topic, key, value, headers::text AS headers, created_at
 """
 

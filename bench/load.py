@@ -1,0 +1,213 @@
+"""How the benchmarks load a service and account for it: wrk (closed loop, C), an open-loop
+generator of our own, the bare twin, and CPU per request from the processes' own accounting.
+
+Open loop: requests leave at a fixed offered rate whatever the answers do.
+
+At N closed-loop connections latency is about N / throughput, so a percentile there only
+restates throughput. Here request i is due at start + i / rate; its latency runs from when it
+was due (not from when a connection was free to send it), so a server that falls behind shows
+it in the percentiles instead of slowing the load down (no coordinated omission). Keep-alive
+HTTP/1.1 over plain asyncio streams, so the generator costs far less CPU than the services.
+"""
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from stack import ROOT, _processes
+
+
+@dataclass
+class OpenLoopResult:
+    offered_per_s: float
+    seconds: float
+    sent: int = 0
+    answered: int = 0
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def percentile(self, q: float) -> float | None:
+        if not self.latencies_ms:
+            return None
+        ordered = sorted(self.latencies_ms)
+        return round(ordered[min(int(len(ordered) * q), len(ordered) - 1)], 2)
+
+    def figures(self, prefix: str) -> dict[str, object]:
+        return {
+            f"{prefix}_offered_per_s": self.offered_per_s,
+            f"{prefix}_achieved_per_s": round(self.answered / self.seconds, 1),
+            f"{prefix}_p50_ms": self.percentile(0.50),
+            f"{prefix}_p99_ms": self.percentile(0.99),
+            f"{prefix}_max_ms": self.percentile(1.0),
+            f"{prefix}_errors": self.errors,
+            f"{prefix}_statuses": self.statuses,
+        }
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> int:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return status
+
+
+async def open_loop(
+    host: str,
+    port: int,
+    request: Callable[[int], bytes],
+    *,
+    rate: float,
+    seconds: float,
+    max_connections: int = 256,
+) -> OpenLoopResult:
+    """`request(i)` gives the bytes of request i (a full HTTP/1.1 request, keep-alive)."""
+    result = OpenLoopResult(offered_per_s=rate, seconds=seconds)
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    opened = 0
+    slots = asyncio.Semaphore(max_connections)
+
+    async def one(index: int, due: float) -> None:
+        nonlocal opened
+        async with slots:
+            if idle:
+                reader, writer = idle.pop()
+            else:
+                opened += 1
+                reader, writer = await asyncio.open_connection(host, port)
+            try:
+                status = await _exchange(reader, writer, request(index))
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                result.errors += 1
+                writer.close()
+                return
+            result.latencies_ms.append((time.perf_counter() - due) * 1000)
+            result.answered += 1
+            result.statuses[status] = result.statuses.get(status, 0) + 1
+            idle.append((reader, writer))
+
+    started = time.perf_counter()
+    total = int(rate * seconds)
+    tasks = []
+    for index in range(total):
+        due = started + index / rate
+        pause = due - time.perf_counter()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        tasks.append(asyncio.create_task(one(index, due)))
+        result.sent += 1
+    await asyncio.gather(*tasks)
+    for _, writer in idle:
+        writer.close()
+    return result
+
+
+def http_post(host: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def wrk(
+    url: str, script: str, args: list[str], *, seconds: int, connections: int
+) -> dict[str, float]:
+    """wrk (2 threads, keep-alive) with a Lua script from bench/ that prints WRK_JSON."""
+    binary = shutil.which("wrk")
+    if binary is None:
+        raise RuntimeError("wrk is not installed (the make target installs it with apt-get)")
+    output = subprocess.run(
+        [binary, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s",
+         str(ROOT / "bench" / script), url, "--", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
+    figures = json.loads(line.removeprefix("WRK_JSON "))
+    duration = figures["duration_us"] / 1e6
+    return {
+        "requests": figures["requests"],
+        "requests_per_s": round(figures["requests"] / duration, 1),
+        "p50_ms": round(figures["p50_us"] / 1000, 2),
+        "p90_ms": round(figures["p90_us"] / 1000, 2),
+        "p99_ms": round(figures["p99_us"] / 1000, 2),
+        "max_ms": round(figures["max_us"] / 1000, 2),
+        "non_2xx": figures["errors_status"],
+        "errors": figures["errors_timeout"] + figures["errors_connect"]
+        + figures.get("errors_read", 0),
+    }  # fmt: skip
+
+
+def cpu_ms_per(
+    before: dict[str, float], after: dict[str, float], count: int, groups: dict[str, list[str]]
+) -> dict[str, float]:
+    """CPU milliseconds per unit of work of each group (process names summed) over a phase."""
+    return {
+        group: round(
+            sum(after.get(n, 0.0) - before.get(n, 0.0) for n in names) * 1000 / max(count, 1), 3
+        )
+        for group, names in groups.items()
+    }
+
+
+@dataclass
+class Twin:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """The twin's uvicorn processes (the parent and its children), as the kernel counts."""
+        processes = _processes()
+        total = 0.0
+        for pid, (_ppid, own, _, _) in processes.items():
+            at = pid
+            while at in processes and at != self.pid:
+                at = processes[at][0]
+            if at == self.pid:
+                total += own
+        return total
+
+
+@contextmanager
+def bare_twin(port: int, processes: int, ingest_dsn: str, capacity_dsn: str) -> Iterator[Twin]:
+    env = {**os.environ, "TWIN_INGEST_DSN": ingest_dsn, "TWIN_CAPACITY_DSN": capacity_dsn}
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "twin.py"), str(port), str(processes)], env=env
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/docs", timeout=2)  # noqa: S310 - our own twin
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the bare twin did not start") from None
+                time.sleep(0.3)
+        yield Twin(url, process.pid)
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
