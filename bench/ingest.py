@@ -230,7 +230,7 @@ def main() -> None:
             stack.database_url("activity-ingest"),
             stack.database_url("capacity"),
         ) as twin:
-            twin_cpu = lambda: {**stack.cpu_seconds(), "twin": twin.cpu_seconds()}  # noqa: E731
+            twin_cpu = lambda: {**stack.cpu_seconds(), **twin.cpu_seconds()}  # noqa: E731
             bare = measure(stack, twin.url, twin_cpu)
     figures: dict[str, object] = {
         "batched_events_per_s": ours["batched"]["events_per_s"],

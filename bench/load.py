@@ -157,11 +157,15 @@ def wrk(
 def cpu_ms_per(
     before: dict[str, float], after: dict[str, float], count: int, groups: dict[str, list[str]]
 ) -> dict[str, float]:
-    """CPU milliseconds per unit of work of each group (process names summed) over a phase."""
+    """CPU milliseconds per unit of work of each group over a phase. `before` and `after` map
+    `name:pid` to CPU seconds; a process gone by `after` is left out (its time since `before`
+    is lost, never counted negative), one new since `before` counts from zero."""
+    per_name: dict[str, float] = {}
+    for key, seconds in after.items():
+        name = key.rsplit(":", 1)[0]
+        per_name[name] = per_name.get(name, 0.0) + seconds - before.get(key, 0.0)
     return {
-        group: round(
-            sum(after.get(n, 0.0) - before.get(n, 0.0) for n in names) * 1000 / max(count, 1), 3
-        )
+        group: round(sum(per_name.get(n, 0.0) for n in names) * 1000 / max(count, 1), 3)
         for group, names in groups.items()
     }
 

@@ -158,7 +158,7 @@ def main() -> None:
             free_port(), API_PROCESSES, stack.database_url("activity-ingest"), database
         ) as twin:
             bare = measure(
-                twin.url, stack.token, lambda: {**stack.cpu_seconds(), "twin": twin.cpu_seconds()}
+                twin.url, stack.token, lambda: {**stack.cpu_seconds(), **twin.cpu_seconds()}
             )
         twin_booked = asyncio.run(overbooked(database, bare["runs"]))
     closed, opened = ours["closed"], ours["open"]

@@ -100,33 +100,26 @@ class Stack:
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time used so far, from the kernel's accounting (/proc/<pid>/stat: user + system,
-        plus the reaped children of each group's root): per service api (all its uvicorn
-        processes), per service worker, and PostgreSQL (postmaster and every backend)."""
+        plus the reaped children of each group's root), per process as `group:pid`; groups are
+        each service's api (all its uvicorn processes), each service's worker, and PostgreSQL
+        (postmaster and every backend). `cpu_ms_per` sums a group's processes' increases."""
         processes = _processes()
         postmaster = int((ROOT / ".local" / "postgres" / "postmaster.pid").read_text().split()[0])
         roots: dict[int, str] = {postmaster: "postgres"}
         for pid, (_, _, _, command) in processes.items():
             for service in SERVICES:
                 for role in ("api", "worker"):
-                    if (
-                        command[:2]
-                        and command[0].endswith(f"/{service}")
-                        and command[1:2] == [role]
-                    ) or (
-                        len(command) > 2
-                        and command[1].endswith(f"/{service}")
-                        and command[2] == role
-                    ):
+                    if command[1:3] == [command[1], role] and command[1].endswith(f"/{service}"):
                         roots[pid] = f"{service}-{role}"
-        totals: dict[str, float] = {}
-        for pid, (_ppid, own, reaped, _) in processes.items():
+        used: dict[str, float] = {}
+        for pid, (_, own, reaped, _) in processes.items():
             group, at = None, pid
             while at in processes and group is None:
                 group = roots.get(at)
                 at = processes[at][0]
             if group is not None:
-                totals[group] = totals.get(group, 0.0) + own + (reaped if pid in roots else 0.0)
-        return totals
+                used[f"{group}:{pid}"] = own + (reaped if pid in roots else 0.0)
+        return used
 
 
 def _processes() -> dict[int, tuple[int, float, float, list[str]]]:
