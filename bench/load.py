@@ -175,17 +175,17 @@ class Twin:
     url: str
     pid: int
 
-    def cpu_seconds(self) -> float:
-        """The twin's uvicorn processes (the parent and its children), as the kernel counts."""
+    def cpu_seconds(self) -> dict[str, float]:
+        """The twin's uvicorn processes (the parent and its children), as `twin:pid`."""
         processes = _processes()
-        total = 0.0
-        for pid, (_ppid, own, _, _) in processes.items():
+        used = {}
+        for pid, (_, own, _, _) in processes.items():
             at = pid
             while at in processes and at != self.pid:
                 at = processes[at][0]
             if at == self.pid:
-                total += own
-        return total
+                used[f"twin:{pid}"] = own
+        return used
 
 
 @contextmanager

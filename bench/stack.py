@@ -109,7 +109,7 @@ class Stack:
         for pid, (_, _, _, command) in processes.items():
             for service in SERVICES:
                 for role in ("api", "worker"):
-                    if command[1:3] == [command[1], role] and command[1].endswith(f"/{service}"):
+                    if command[2:3] == [role] and command[1].endswith(f"/{service}"):
                         roots[pid] = f"{service}-{role}"
         used: dict[str, float] = {}
         for pid, (_, own, reaped, _) in processes.items():
