@@ -1,9 +1,13 @@
 """`make bench-ingest`: load on activity-ingest, figures in bench/results/ingest.json.
 
-- batched: concurrent clients POST batches of 500 new events for 30 s; events accepted per
-  second, and for every accepted event the lag from its 202 to its record on Kafka (the relay's
-  send time, the record timestamp), read back by a consumer on the activity topic;
-- single: wrk, 50 connections, one event per request for 20 s; requests/s and latency.
+On a stack started here on free ports, then on the bare twin (bench/twin.py) in the same run:
+- batched: BATCH_CLIENTS clients POST batches of 500 new events for BENCH_BATCH_SECONDS (20);
+  events accepted per second, and for every accepted event the lag from sending its request to
+  its record on Kafka (the relay's send, the record timestamp); events still not on Kafka 30 s
+  after the load are counted (events_not_seen_on_kafka);
+- single: wrk, 50 connections, one event per request for BENCH_SINGLE_SECONDS (20);
+- open loop: BENCH_OPEN_RATE (1,000) single events a second for BENCH_OPEN_SECONDS (15);
+- CPU per request of each process group (api, worker, PostgreSQL, twin) over each phase.
 """
 
 import asyncio

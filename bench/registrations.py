@@ -1,15 +1,17 @@
 """`make bench-capacity`: lead registrations under load, figures in bench/results/capacity.json.
 (Not named capacity.py: this directory comes first on the path and would hide the package.)
 
-Against the running stack (started if none answers): wrk with BENCH_CAPACITY_CLIENTS
-connections (50) POSTs registrations for BENCH_CAPACITY_SECONDS (30), each of a new domain, over
-BENCH_CAPACITY_PARTNERS partners (1,000, untiered: limit 50). One request in ten goes to one of
-ten hot partners, so those reach their limit under contention and the rest are refused (409).
+On a stack started here on free ports, then on the bare twin (bench/twin.py) in the same run: wrk
+with BENCH_CAPACITY_CLIENTS connections (50) POSTs registrations for BENCH_CAPACITY_SECONDS (30),
+each of a new domain, over BENCH_CAPACITY_PARTNERS partners (1,000, untiered: limit 50); one
+request in ten goes to one of ten hot partners, so those reach their limit under contention and
+the rest are refused (409). Then the open loop offers BENCH_OPEN_RATE (1,000) a second for
+BENCH_OPEN_SECONDS (15), the same mix.
 - registrations_per_s: registration requests answered per second (201 or 409, each decided
   under the partner's lock); accepted_per_s: those not refused;
-- register_p99_ms: the 99th percentile of request latency, as the clients see it;
 - overbooked: after the run, from the database: partners whose active registrations exceed
-  the limit their tier and type give them under the capacity policy (must be 0).
+  the limit their tier and type give them under the capacity policy (must be 0), for ours and
+  for the twin's runs.
 """
 
 import asyncio
