@@ -39,12 +39,17 @@ run: install ## Run the system on embedded PostgreSQL and Kafka (or on the URLs 
 token: install ## Print a development token: make token SCOPE=partner:read PARTNER=p-1
 	@$(RUN) keel-devstack token --scope $(or $(SCOPE),admin) $(if $(PARTNER),--partner-id $(PARTNER))
 
+.PHONY: dlq
+dlq: install ## What the consumers dead-lettered from TOPIC, one JSON line each: make dlq TOPIC=deal.events.v1
+	KAFKA_BOOTSTRAP_SERVERS=$${KAFKA_BOOTSTRAP_SERVERS:-$$(cat .local/kafka-servers)} $(RUN) keel-dlq $(TOPIC)
+
 .PHONY: test
 test: install k8s-validate ## Validate the manifests, then run every test against real PostgreSQL and Kafka
 	$(RUN) pytest $(PYTEST_ARGS)
 
 .PHONY: k8s-validate
-k8s-validate: install $(DEPLOY_TOOLS)/.synced ## Render every overlay; validate it offline (yamllint, kubernetes-validate, checkov)
+k8s-validate: install $(DEPLOY_TOOLS)/.synced ## Validate offline: every overlay (yamllint, kubernetes-validate, checkov), the alert rules (promtool) and the dashboard
+	@command -v promtool >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null)
 	deploy/k8s/validate.sh $(CURDIR)/.venv/bin/kubectl $(DEPLOY_TOOLS)/bin
 
 .PHONY: lint
@@ -65,8 +70,12 @@ VERSION ?= 0.1.0
 .PHONY: images
 images: ## Build the four service images with Docker: make images REGISTRY=... VERSION=...
 	for service in $(SERVICES); do \
-	  docker build -f services/$$service/Dockerfile -t $(REGISTRY)/$$service:$(VERSION) . || exit 1; \
+	  docker build --build-arg SERVICE=$$service -t $(REGISTRY)/$$service:$(VERSION) . || exit 1; \
 	done
+
+.PHONY: asyncapi
+asyncapi: install ## Write docs/asyncapi.json (AsyncAPI 3.0) from the event catalogue
+	$(RUN) python -m keel.events.asyncapi docs/asyncapi.json
 
 .PHONY: lock
 lock: $(UV) ## Re-resolve the lock file after changing dependencies

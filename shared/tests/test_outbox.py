@@ -10,7 +10,7 @@ from keel import context
 from keel.events import topics
 from keel.events.catalogue import EVENTS
 from keel.kafka.publisher import Publisher
-from keel.outbox import OutboxRelay, enqueue, event_message, next_pause
+from keel.outbox import OutboxRelay, enqueue, next_pause
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.tables import OutboxMessage
@@ -37,10 +37,10 @@ async def test_committed_messages_are_published_with_their_trace_and_removed(
     trace = context.TraceContext.new()
     with context.bind(trace):
         async with runtime.sessions() as session:
-            await enqueue(session, [event_message(example_event("e-1"))])
+            await enqueue(session, [example_event("e-1").message()])
             await session.commit()
         async with runtime.sessions() as session:
-            await enqueue(session, [event_message(example_event("e-never"))])
+            await enqueue(session, [example_event("e-never").message()])
             await session.rollback()
     publisher = Publisher(settings.kafka)
     await publisher.start()
@@ -72,7 +72,7 @@ async def test_a_relay_that_dies_after_publishing_publishes_again_never_less(
 ) -> None:
     runtime = Runtime.create(settings)
     async with runtime.sessions() as session:
-        await enqueue(session, [event_message(example_event("e-1"))])
+        await enqueue(session, [example_event("e-1").message()])
         await session.commit()
     crashing, healthy = CrashAfterSend(settings.kafka), Publisher(settings.kafka)
     await crashing.start()
@@ -101,7 +101,7 @@ async def test_a_running_relay_publishes_what_commits_while_it_idles(settings: S
     try:
         await asyncio.sleep(0.5)  # the relay has found the outbox empty and polls at its idle pace
         async with runtime.sessions() as session:
-            await enqueue(session, [event_message(example_event("e-idle"))])
+            await enqueue(session, [example_event("e-idle").message()])
             await session.commit()
         [(value, _)] = await read_topic(settings, 1)
     finally:
@@ -127,7 +127,7 @@ def test_an_empty_outbox_is_polled_ever_less_often_up_to_the_idle_pace() -> None
 async def test_a_relay_publishes_a_large_outbox_in_id_order_by_batches(settings: Settings) -> None:
     runtime = Runtime.create(settings)
     async with runtime.sessions() as session:
-        await enqueue(session, [event_message(example_event(f"e-{n:03}")) for n in range(25)])
+        await enqueue(session, [example_event(f"e-{n:03}").message() for n in range(25)])
         await session.commit()
     publisher = Publisher(settings.kafka)
     await publisher.start()
@@ -140,5 +140,5 @@ async def test_a_relay_publishes_a_large_outbox_in_id_order_by_batches(settings:
         await runtime.close()
     assert passes == [10, 10, 5, 0]
     assert sorted(record.value for record in records) == sorted(
-        event_message(example_event(f"e-{n:03}")).value for n in range(25)
+        example_event(f"e-{n:03}").message().value for n in range(25)
     )

@@ -7,8 +7,8 @@ from credit_ledger.domain.facts import (
     Activity,
     Change,
     ClientHistory,
+    ClientSubscription,
     PartnerUser,
-    Subscription,
     Timeline,
     UserStatus,
 )
@@ -31,7 +31,7 @@ class Story:
 
     def subscription(self, when: datetime, mrr: str, currency: str = "USD") -> "Story":
         self.history.subscription.add(
-            Change(when, self._id(), Subscription(Decimal(mrr), currency))
+            Change(when, self._id(), ClientSubscription(Decimal(mrr), currency))
         )
         return self
 

@@ -113,8 +113,41 @@ async def test_a_partner_reads_its_managed_credit_with_totals_and_expiry(
         ("c-2", "300.00", "2024-03-20"),
     ]
     assert body["totals"] == {"USD": "1300.00"}
+    assert body["next_after"] is None
     other = await api.get("/v1/partners/p-2/managed-credit", headers=bearer(token))
     assert other.status_code == 403
+
+
+async def test_managed_credit_pages_by_client_id_with_totals_over_every_page(
+    ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken
+) -> None:
+    api, _ = ledger
+    headers = bearer(make_token(Scope.PARTNER_READ, partner_id="p-1"))
+    url, day = "/v1/partners/p-1/managed-credit", {"as_of": "2024-01-25", "page_size": 1}
+    first = (await api.get(url, params=day, headers=headers)).json()
+    assert [c["client_id"] for c in first["clients"]] == ["c-1"]
+    assert first["next_after"] == "c-1"
+    assert first["totals"] == {"USD": "1300.00"}
+    after = {**day, "after": first["next_after"]}
+    second = (await api.get(url, params=after, headers=headers)).json()
+    assert [c["client_id"] for c in second["clients"]] == ["c-2"]
+    assert second["next_after"] is None
+    wrong = await api.get(url, params={"page_size": 0}, headers=headers)
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "page_size"
+
+
+async def test_the_read_routes_document_their_response_schema(
+    ledger: tuple[httpx.AsyncClient, FixedClock],
+) -> None:
+    api, _ = ledger
+    paths = (await api.get("/openapi.json")).json()["paths"]
+    for path, schema in [
+        ("/v1/partners/{partner_id}/managed-credit", "ManagedCreditRead"),
+        ("/v1/clients/{client_id}/attribution", "AttributionRead"),
+    ]:
+        ok = paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok == {"$ref": f"#/components/schemas/{schema}"}
 
 
 async def test_m6_expiring_lists_the_credit_at_risk_within_n_days(
@@ -268,3 +301,19 @@ async def test_acting_on_an_unknown_client_is_a_404(
     writer = bearer(make_token(Scope.PARTNER_WRITE, partner_id="p-1"))
     answer = await api.post("/v1/partners/p-1/clients/c-404/end-services", headers=writer)
     assert answer.status_code == 404
+
+
+async def test_issue_12_point_3_attribution_before_the_first_policy_is_422_naming_as_of(
+    ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken
+) -> None:
+    api, _ = ledger
+    answer = await api.get(
+        "/v1/clients/c-1/attribution",
+        params={"as_of": "2017-12-31"},
+        headers=bearer(make_token(Scope.ADMIN)),
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["errors"][0]["field"] == "as_of"
+    assert problem["first_evaluable_day"] == "2018-01-01"

@@ -1,5 +1,7 @@
-"""Properties over generated histories: M7 shares sum to the MRR exactly on every day, and event
-time decides: the same facts applied in any order give the same figures for every day."""
+"""Properties over generated histories: M7 shares sum to the MRR exactly on every day; event
+time decides: the same facts applied in any order give the same figures for every day; and the
+ledger's fast path (interval state, domain/coverage.py) says what `attribute` says on every
+client-day, whatever the window policy and however late the events arrive."""
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -10,18 +12,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from credit_ledger.domain.attribution import attribute, change_days
+from credit_ledger.domain.coverage import ClientState, derive, desired_steps, standing
 from credit_ledger.domain.facts import (
     Activity,
     Change,
     ClientHistory,
+    ClientSubscription,
     PartnerUser,
-    Subscription,
     Timeline,
     UserStatus,
 )
-from credit_ledger.domain.policy import ManagedPolicy
+from credit_ledger.domain.policy import ManagedPolicy, WindowVersion
 from credit_ledger.domain.split import split_equally
-from credit_ledger.ledger import desired_steps, known_steps, reconcile, value_on
+from credit_ledger.domain.timeline import known_steps, reconcile, value_on
 from credit_ledger.tables import LedgerEntry
 
 POLICY = ManagedPolicy.load()
@@ -127,13 +130,22 @@ def _end_services(partner: str, when: datetime, eid: str) -> Fact:
     return lambda h: h.partner(partner).services_ended.add(Change(when, eid, True))
 
 
+class _ActivityFact:
+    """An activity: the fast path adds it to the interval state instead of deriving again."""
+
+    def __init__(self, partner: str, activity: Activity) -> None:
+        self.partner, self.activity = partner, activity
+
+    def __call__(self, history: ClientHistory) -> None:
+        history.partner(self.partner).add_activity(self.activity)
+
+
 def _activity(partner: str, user: str, action: str, when: datetime, eid: str) -> Fact:
-    tool = action.split(".")[0]
-    return lambda h: h.partner(partner).add_activity(Activity(eid, user, tool, action, when))
+    return _ActivityFact(partner, Activity(eid, user, action.split(".")[0], action, when))
 
 
 def _subscription(mrr: Decimal, currency: str, when: datetime, eid: str) -> Fact:
-    return lambda h: h.subscription.add(Change(when, eid, Subscription(mrr, currency)))
+    return lambda h: h.subscription.add(Change(when, eid, ClientSubscription(mrr, currency)))
 
 
 def history_of(applied: list[tuple[str, datetime, Fact]]) -> ClientHistory:
@@ -172,26 +184,80 @@ def test_m7_on_every_day_the_partners_shares_add_up_to_the_mrr(
             assert sum(attribution.credits().values()) == attribution.mrr
 
 
-@settings(max_examples=60, deadline=None)
-@given(facts=facts(), data=st.data())
-def test_ledger_entries_written_batch_by_batch_say_what_a_full_recompute_says(
-    facts: list[tuple[str, datetime, Fact]], data: st.DataObject
+@st.composite
+def window_policies(draw: st.DrawFn) -> ManagedPolicy:
+    """The packaged policy with 1 to 3 random window versions (longer and shorter ones, changing
+    inside the generated histories)."""
+    changes = draw(st.lists(st.integers(0, 260), min_size=0, max_size=2, unique=True))
+    days = draw(st.lists(st.integers(5, 120), min_size=len(changes) + 1, max_size=len(changes) + 1))
+    froms = [POLICY.window[0].effective_from] + [
+        (START + timedelta(days=n)).date() for n in sorted(changes)
+    ]
+    windows = tuple(
+        WindowVersion(version=f"w-{n}", effective_from=day, days=length)
+        for n, (day, length) in enumerate(zip(froms, days, strict=True))
+    )
+    return POLICY.model_copy(update={"window": windows})
+
+
+def every_day() -> list[date]:
+    first = START.date() - timedelta(days=1)
+    return [first + timedelta(days=n) for n in range(420)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(facts=facts(), policy=window_policies())
+def test_fast_path_says_what_attribute_says_on_every_client_day(
+    facts: list[tuple[str, datetime, Fact]], policy: ManagedPolicy
 ) -> None:
-    """Each batch recomputes only from its earliest event day; the record must still end up
-    saying, for every day, what the facts say."""
+    """Credits, and for a partner that does not manage the client the rule that keeps it out
+    (the rule an ending ledger entry records), from interval state == from `attribute`."""
+    history = history_of(facts)
+    coverage = derive(history, policy).coverage
+    for day in every_day():
+        truth = attribute(history, day, policy)
+        fast = standing(history, coverage, day, policy)
+        if truth.currency is None:  # nothing to split: no credit, whoever manages
+            assert fast.credits == {}, day
+        else:
+            assert {p: c.amount for p, c in fast.credits.items()} == truth.credits(), day
+            assert {p: c.denominator for p, c in fast.credits.items()} == {
+                s.partner_id: s.denominator for s in truth.shares
+            }
+        managing = {s.partner_id for s in truth.shares}
+        assert not managing & fast.ended_by.keys()
+        for partner_id, rule in fast.ended_by.items():
+            verdict = next(v for v in truth.not_managing if v.partner_id == partner_id)
+            assert verdict.ended_by == rule, (day, partner_id)
+
+
+@settings(max_examples=80, deadline=None)
+@given(facts=facts(), policy=window_policies(), data=st.data())
+def test_ledger_entries_written_batch_by_batch_say_what_attribute_says_every_day(
+    facts: list[tuple[str, datetime, Fact]], policy: ManagedPolicy, data: st.DataObject
+) -> None:
+    """Events arrive in any order, in batches, some late (dated before what was recorded). As
+    the consumer does: a batch of activities only is added to the interval state, any other
+    batch derives the state again; each batch reconciles from its earliest event day. The
+    record must end up saying, for every day, what `attribute` says."""
     arrival = data.draw(st.permutations(facts))
-    cut = data.draw(st.integers(max(1, len(arrival) - 4), len(arrival)))  # a few late events
+    cuts = sorted(data.draw(st.lists(st.integers(1, len(arrival)), max_size=6)))
+    batches = [arrival[a:b] for a, b in zip([0, *cuts], [*cuts, len(arrival)], strict=True)]
     history = ClientHistory("c-1")
+    state = ClientState()
     entries: list[LedgerEntry] = []
-    for number, batch in enumerate((arrival[:cut], arrival[cut:])):
-        if not batch:
-            continue
+    for number, batch in enumerate(b for b in batches if b):
         for _, _, fact in batch:
             fact(history)
         since = min(when for _, when, _ in batch).date()
-        for partner_id, step in reconcile(
-            desired_steps(history, POLICY, since), known_steps(entries), since
-        ):
+        if all(isinstance(fact, _ActivityFact) for _, _, fact in batch):
+            news = [state.add(fact.activity, policy) for _, _, fact in batch]  # type: ignore[attr-defined]
+            if all(new is None for new in news):
+                continue  # nothing newly covered: no figure can change, nothing is read
+        else:
+            state = derive(history, policy)
+        desired = desired_steps(history, state.coverage, policy, since)
+        for partner_id, step in reconcile(desired, known_steps(entries), since):
             entries.append(
                 LedgerEntry(
                     id=len(entries) + 1,
@@ -207,8 +273,8 @@ def test_ledger_entries_written_batch_by_batch_say_what_a_full_recompute_says(
                 )
             )
     known = known_steps(entries)
-    for day in change_days(history, POLICY):
-        truth = attribute(history, day, POLICY).credits()
+    for day in every_day():
+        truth = attribute(history, day, policy).credits()
         said = {
             partner_id: credit.amount
             for partner_id, steps in known.items()

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from keel import tracing
 from keel.auth import TokenVerifier
 from keel.clock import Clock, SystemClock
 from keel.db import RawDatabase, SessionFactory, create_engine, create_session_factory
@@ -23,6 +24,7 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> "Runtime":
         engine = create_engine(settings.database)
+        tracing.instrument_engine(engine, settings.service.name)
         return cls(
             settings,
             engine,

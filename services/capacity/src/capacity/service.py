@@ -25,6 +25,7 @@ from capacity.tables import ACTIVE, Registration
 from keel.db import RawDatabase
 from keel.domains import registrable_domain
 from keel.errors import NotFound
+from keel.events.catalogue import DOMAIN_DEREGISTERED, DOMAIN_EXPIRED
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.tier import Tier
 from keel.outbox import enqueue, enqueue_raw, trace_headers
@@ -143,9 +144,7 @@ async def register(
         expired = await repository.expire_domain(connection, domain, now)
         if not expired:
             raise DomainUnavailable(domain)
-        await enqueue_raw(
-            connection, [announcements.ended(announcements.EXPIRED, r) for r in expired]
-        )
+        await enqueue_raw(connection, [announcements.ended(DOMAIN_EXPIRED, r) for r in expired])
         if not await repository.insert_registration(
             connection, registration, announcements.registered(registration), headers
         ):
@@ -183,7 +182,7 @@ async def deregister(
     once; each is announced so sold credit stops following it."""
     wanted = list(dict.fromkeys(registrable_domain(d) for d in domains))
     ended = await repository.deregister(session, partner_id, wanted, now)
-    await enqueue(session, [announcements.ended(announcements.DEREGISTERED, r) for r in ended])
+    await enqueue(session, [announcements.ended(DOMAIN_DEREGISTERED, r) for r in ended])
     await session.commit()
     freed = {r.domain for r in ended}
     return DeregistrationRead(
@@ -245,6 +244,6 @@ async def holder(session: AsyncSession, domain: str, *, now: datetime) -> Domain
 async def expire_due(session: AsyncSession, *, now: datetime, batch_size: int) -> int:
     """C4: mark a batch of registrations past their expiry as expired and announce each."""
     expired = await repository.expire_due(session, now, batch_size)
-    await enqueue(session, [announcements.ended(announcements.EXPIRED, r) for r in expired])
+    await enqueue(session, [announcements.ended(DOMAIN_EXPIRED, r) for r in expired])
     await session.commit()
     return len(expired)

@@ -1,74 +1,130 @@
-"""Reads the facts of one client (and of the partners whose users touch it) into the domain's
-ClientHistory, in event-time order."""
+"""Reads the facts of clients (and of the partners whose users touch them) into the domain's
+ClientHistory, in event-time order. Plain asyncpg rows, not ORM objects: a batch reads hundreds
+of clients."""
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from asyncpg import Connection
 
 from credit_ledger.domain.facts import (
     Activity,
     Change,
     ClientHistory,
+    ClientSubscription,
     PartnerUser,
-    Subscription,
     Timeline,
     UserStatus,
 )
 from credit_ledger.recording import ACCESS_REMOVED, LINKED, SERVICES_ENDED, UNLINKED
-from credit_ledger.tables import Fact
+from keel.events.catalogue import (
+    ACTIVITY_PERFORMED,
+    CLIENT_CREATED,
+    CLIENT_SUBSCRIPTION_CHANGED,
+    CLIENT_UPDATED,
+    CLIENT_USER_ADDED,
+    CLIENT_USER_REMOVED,
+    PARTNER_EMPLOYEE_DOMAIN_CHANGED,
+    PARTNER_REGISTERED,
+    PARTNER_USER_ADDED,
+    PARTNER_USER_DEACTIVATED,
+    PARTNER_USER_REACTIVATED,
+    PARTNER_USER_REMOVED,
+)
 
 T = TypeVar("T")
 
 STATUS_OF = {
-    "partner_user.added": UserStatus.ACTIVE,
-    "partner_user.reactivated": UserStatus.ACTIVE,
-    "partner_user.deactivated": UserStatus.DEACTIVATED,
-    "partner_user.removed": UserStatus.REMOVED,
+    PARTNER_USER_ADDED: UserStatus.ACTIVE,
+    PARTNER_USER_REACTIVATED: UserStatus.ACTIVE,
+    PARTNER_USER_DEACTIVATED: UserStatus.DEACTIVATED,
+    PARTNER_USER_REMOVED: UserStatus.REMOVED,
 }
-PARTNER_KINDS = ("partner.registered", "partner.employee_domain_changed", *STATUS_OF)
+PARTNER_KINDS = [PARTNER_REGISTERED, PARTNER_EMPLOYEE_DOMAIN_CHANGED, *STATUS_OF]
+COLUMNS = "source, event_id, kind, at, client_id, partner_id, user_id, data"
+
+
+class FactRow(NamedTuple):
+    source: str
+    event_id: str
+    kind: str
+    at: datetime
+    client_id: str | None
+    partner_id: str | None
+    user_id: str | None
+    data: dict[str, Any]
+
+
+def _rows(records: Iterable[Any]) -> list[FactRow]:
+    return [FactRow._make(record) for record in records]  # jsonb arrives decoded
 
 
 async def load_histories(
-    session: AsyncSession, client_ids: Collection[str]
+    connection: Connection,
+    client_ids: Collection[str],
+    *,
+    activities: bool = True,
+    activity_days: tuple[date, date] | None = None,
+    activity_users: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, ClientHistory]:
-    """The histories of many clients in three queries (a consumer batch touches hundreds)."""
+    """The histories of many clients in three queries. Without `activities`, every fact but
+    the activities, given the users known from them (`activity_users`): the fast path keeps
+    their coverage instead. With `activity_days` (first, last), only the activities of those
+    days, with every user known (a read of one day needs only its window)."""
     if not client_ids:
         return {}
-    by_client: dict[str, list[Fact]] = {client_id: [] for client_id in client_ids}
-    for fact in await session.scalars(select(Fact).where(col(Fact.client_id).in_(by_client))):
+    ids = list(client_ids)
+    query = f"SELECT {COLUMNS} FROM fact WHERE client_id = ANY($1::text[])"
+    arguments: list[Any] = [ids]
+    if not activities:
+        query += f" AND kind <> '{ACTIVITY_PERFORMED}'"
+    elif activity_days is not None:
+        first, last = activity_days
+        query += f" AND (kind <> '{ACTIVITY_PERFORMED}' OR (at >= $2 AND at < $3))"
+        arguments += [_midnight(first), _midnight(last + timedelta(days=1))]
+    by_client: dict[str, list[FactRow]] = {client_id: [] for client_id in ids}
+    for fact in _rows(await connection.fetch(query, *arguments)):
         by_client[fact.client_id or ""].append(fact)
-    users = {f.user_id for facts in by_client.values() for f in facts if f.user_id}
+    users_of: dict[str, set[str]] = {
+        client_id: {f.user_id for f in facts if f.user_id} for client_id, facts in by_client.items()
+    }
+    if activity_days is not None:  # users known from activities outside the days too
+        for client_id, user_id in await connection.fetch(
+            "SELECT DISTINCT client_id, user_id FROM fact WHERE client_id = ANY($1::text[])"
+            f" AND kind = '{ACTIVITY_PERFORMED}'",
+            ids,
+        ):
+            users_of[client_id].add(user_id)
+    for client_id, known in (activity_users or {}).items():
+        users_of[client_id].update(known)
+    users = set().union(*users_of.values())
     owners: dict[str, set[str]] = defaultdict(set)
-    if users:
-        rows = await session.execute(
-            select(col(Fact.user_id), col(Fact.partner_id)).where(
-                col(Fact.kind) == "partner_user.added", col(Fact.user_id).in_(users)
-            )
-        )
-        for user_id, partner_id in rows:
-            if user_id and partner_id:
-                owners[user_id].add(partner_id)
+    for user_id, partner_id in await connection.fetch(
+        "SELECT user_id, partner_id FROM fact"
+        " WHERE kind = 'partner_user.added' AND user_id = ANY($1::text[])",
+        sorted(users),
+    ):
+        if user_id and partner_id:
+            owners[user_id].add(partner_id)
     partner_ids = {p for partners in owners.values() for p in partners}
     partner_ids |= {f.partner_id for facts in by_client.values() for f in facts if f.partner_id}
-    partner_facts: dict[str, list[Fact]] = defaultdict(list)
+    partner_facts: dict[str, list[FactRow]] = defaultdict(list)
     if partner_ids:
-        found = await session.scalars(
-            select(Fact).where(
-                col(Fact.partner_id).in_(partner_ids),
-                col(Fact.kind).in_(PARTNER_KINDS),
-                or_(col(Fact.user_id).is_(None), col(Fact.user_id).in_(users)),
-            )
+        found = await connection.fetch(
+            f"SELECT {COLUMNS} FROM fact WHERE partner_id = ANY($1::text[])"
+            " AND kind = ANY($2::text[]) AND (user_id IS NULL OR user_id = ANY($3::text[]))",
+            sorted(partner_ids),
+            PARTNER_KINDS,
+            sorted(users),
         )
-        for fact in found:
+        for fact in _rows(found):
             partner_facts[fact.partner_id or ""].append(fact)
     histories = {}
     for client_id, facts in by_client.items():
-        client_users = {f.user_id for f in facts if f.user_id}
+        client_users = users_of[client_id]
         partners = {f.partner_id for f in facts if f.partner_id}
         partners |= {p for user in client_users for p in owners.get(user, ())}
         relevant = [
@@ -81,24 +137,24 @@ async def load_histories(
     return histories
 
 
-async def load_history(session: AsyncSession, client_id: str) -> ClientHistory:
-    return (await load_histories(session, [client_id]))[client_id]
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
 
 
-def build_history(client_id: str, facts: Iterable[Fact]) -> ClientHistory:
+def build_history(client_id: str, facts: Iterable[FactRow]) -> ClientHistory:
     """Pure: the order of `facts` does not matter (timelines sort by event time, then id)."""
     history = ClientHistory(client_id)
     partners_of_user: dict[str, set[str]] = {}
-    activities: list[Fact] = []
+    activities: list[FactRow] = []
     # Later facts overwrite what a user is (email, employee flag): read them in event-time order.
     for fact in sorted(facts, key=lambda f: (f.at, f.source, f.event_id)):
-        if fact.kind in ("partner.registered", "partner.employee_domain_changed"):
+        if fact.kind in (PARTNER_REGISTERED, PARTNER_EMPLOYEE_DOMAIN_CHANGED):
             domain = fact.data["employee_email_domain"]
             history.partner(_id(fact.partner_id)).employee_domain.add(_change(fact, domain))
         elif fact.kind in STATUS_OF:
             partner = history.partner(_id(fact.partner_id))
             user_id = _id(fact.user_id)
-            if fact.kind == "partner_user.added":
+            if fact.kind == PARTNER_USER_ADDED:
                 partners_of_user.setdefault(user_id, set()).add(partner.partner_id)
                 known = partner.users.get(user_id)
                 user = PartnerUser(user_id, fact.data["email"], fact.data["partner_employee"])
@@ -108,13 +164,13 @@ def build_history(client_id: str, facts: Iterable[Fact]) -> ClientHistory:
             else:
                 partner.users.setdefault(user_id, PartnerUser(user_id, "", False))
             partner.users[user_id].status.add(_change(fact, STATUS_OF[fact.kind]))
-        elif fact.kind in ("client.created", "client.updated"):
+        elif fact.kind in (CLIENT_CREATED, CLIENT_UPDATED):
             history.country.add(_change(fact, fact.data["country"]))
-        elif fact.kind == "client.subscription_changed":
+        elif fact.kind == CLIENT_SUBSCRIPTION_CHANGED:
             mrr = Decimal(str(fact.data["mrr"]))
-            history.subscription.add(_change(fact, Subscription(mrr, fact.data["currency"])))
-        elif fact.kind in ("client.user_added", "client.user_removed"):
-            added = fact.kind == "client.user_added"
+            history.subscription.add(_change(fact, ClientSubscription(mrr, fact.data["currency"])))
+        elif fact.kind in (CLIENT_USER_ADDED, CLIENT_USER_REMOVED):
+            added = fact.kind == CLIENT_USER_ADDED
             history.member(_id(fact.user_id)).add(_change(fact, added))
         elif fact.kind in (LINKED, UNLINKED):
             partner = history.partner(_id(fact.partner_id))
@@ -127,7 +183,7 @@ def build_history(client_id: str, facts: Iterable[Fact]) -> ClientHistory:
             removals.setdefault(_id(fact.user_id), Timeline()).add(_change(fact, True))
         elif fact.kind == SERVICES_ENDED:
             history.partner(_id(fact.partner_id)).services_ended.add(_change(fact, True))
-        elif fact.kind == "activity.performed":
+        elif fact.kind == ACTIVITY_PERFORMED:
             activities.append(fact)
     for fact in activities:
         activity = Activity(
@@ -138,7 +194,7 @@ def build_history(client_id: str, facts: Iterable[Fact]) -> ClientHistory:
     return history
 
 
-def _change(fact: Fact, value: T) -> Change[T]:
+def _change(fact: FactRow, value: T) -> Change[T]:
     return Change(fact.at, f"{fact.source}/{fact.event_id}", value)
 
 

@@ -5,23 +5,37 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from keel.events.catalogue import (
+    ACTIVITY_PERFORMED,
+    CLIENT_CREATED,
+    CLIENT_SUBSCRIPTION_CHANGED,
+    CLIENT_UPDATED,
+    CLIENT_USER_ADDED,
+    CLIENT_USER_REMOVED,
+    PARTNER_EMPLOYEE_DOMAIN_CHANGED,
+    PARTNER_REGISTERED,
+    PARTNER_USER_ADDED,
+    PARTNER_USER_DEACTIVATED,
+    PARTNER_USER_REACTIVATED,
+    PARTNER_USER_REMOVED,
+)
 from keel.events.registry import Event
 
 # Event types whose facts the M-rules use; the others on the topics are acknowledged and ignored.
 RECORDED = frozenset(
     {
-        "activity.performed",
-        "partner.registered",
-        "partner.employee_domain_changed",
-        "partner_user.added",
-        "partner_user.deactivated",
-        "partner_user.reactivated",
-        "partner_user.removed",
-        "client.created",
-        "client.updated",
-        "client.subscription_changed",
-        "client.user_added",
-        "client.user_removed",
+        ACTIVITY_PERFORMED,
+        PARTNER_REGISTERED,
+        PARTNER_EMPLOYEE_DOMAIN_CHANGED,
+        PARTNER_USER_ADDED,
+        PARTNER_USER_DEACTIVATED,
+        PARTNER_USER_REACTIVATED,
+        PARTNER_USER_REMOVED,
+        CLIENT_CREATED,
+        CLIENT_UPDATED,
+        CLIENT_SUBSCRIPTION_CHANGED,
+        CLIENT_USER_ADDED,
+        CLIENT_USER_REMOVED,
     }
 )
 
@@ -32,7 +46,6 @@ LINKED, UNLINKED, ACCESS_REMOVED, SERVICES_ENDED = (
     "access.removed",
     "services.ended",
 )
-LOCAL_SOURCE = "credit-ledger"
 
 
 def fact_row(
@@ -46,17 +59,16 @@ def fact_row(
     partner_id: str | None = None,
     user_id: str | None = None,
 ) -> dict[str, Any]:
-    """A fact row; the ids come from the payload unless given."""
-    data = payload.model_dump(mode="json") if payload is not None else {}
+    """A fact row, its data as JSON text; the ids come from the payload unless given."""
     return {
         "source": source,
         "event_id": event_id,
         "kind": kind,
         "at": at,
-        "client_id": client_id or data.get("client_id"),
-        "partner_id": partner_id or data.get("partner_id"),
-        "user_id": user_id or data.get("user_id"),
-        "data": data,
+        "client_id": client_id or getattr(payload, "client_id", None),
+        "partner_id": partner_id or getattr(payload, "partner_id", None),
+        "user_id": user_id or getattr(payload, "user_id", None),
+        "data": payload.model_dump_json() if payload is not None else "{}",
     }
 
 

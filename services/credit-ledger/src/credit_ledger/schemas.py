@@ -74,8 +74,16 @@ class ManagedClientRead(BaseModel):
 class ManagedCreditRead(BaseModel):
     partner_id: str
     as_of: date
-    clients: list[ManagedClientRead]
-    totals: dict[str, Amount] = Field(description="Per currency")
+    clients: list[ManagedClientRead] = Field(description="A page, by client id")
+    totals: dict[str, Amount] = Field(description="Per currency, over every client")
+    next_after: str | None = Field(description="Pass as `after` for the next page")
+
+
+class ManagedPageQuery(BaseModel):
+    """A keyset page of a partner's managed clients, in client-id order (beside `as_of`)."""
+
+    after: str | None = Field(default=None, description="`next_after` of the previous page")
+    page_size: int = Field(default=1000, ge=1, le=5000)
 
 
 class LedgerQuery(BaseModel):

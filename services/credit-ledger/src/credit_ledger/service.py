@@ -10,11 +10,13 @@ from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from credit_ledger import ledger, repository
+from credit_ledger import repository
+from credit_ledger.config import SERVICE_NAME
 from credit_ledger.domain.attribution import attribute
 from credit_ledger.domain.policy import ManagedPolicy
-from credit_ledger.history import STATUS_OF, load_history
-from credit_ledger.recording import LINKED, LOCAL_SOURCE, fact_row
+from credit_ledger.history import STATUS_OF, load_histories
+from credit_ledger.recording import LINKED, fact_row
+from credit_ledger.refresh import Touch, refresh
 from credit_ledger.schemas import (
     AccessActionRead,
     AttributionRead,
@@ -27,19 +29,26 @@ from credit_ledger.schemas import (
     LedgerPage,
     LedgerQuery,
     ManagedClientRead,
-    ManagedCreditRead,
+    ManagedPageQuery,
     ManagingPartnerRead,
     NotManagingPartnerRead,
     WindowRead,
 )
 from keel.errors import NotFound
+from keel.events.catalogue import PARTNER_USER_ADDED
+from keel.policy import require_evaluable
 
 
 async def attribution(
     session: AsyncSession, client_id: str, as_of: date, policy: ManagedPolicy
 ) -> AttributionRead:
-    """M8: the client's figures on a day, down to the activities that make them."""
-    history = await load_history(session, client_id)
+    """M8: the client's figures on a day, down to the activities that make them. Only the
+    activities that can count that day are read: those of the longest window before it."""
+    require_evaluable(as_of, policy.first_day, "as_of")
+    longest = max(policy.window_lengths())
+    days = (as_of - timedelta(days=longest), as_of)
+    connection = await repository.driver(session)
+    history = (await load_histories(connection, [client_id], activity_days=days))[client_id]
     if not history.partners and not history.subscription.changes:
         raise NotFound(f"no facts are known about client {client_id}")
     result = attribute(history, as_of, policy)
@@ -75,20 +84,17 @@ async def attribution(
 async def _managed_on(
     session: AsyncSession, partner_id: str, as_of: date
 ) -> list[ManagedClientRead]:
-    current = [e for e in await repository.credits_on(session, partner_id, as_of) if e.amount != 0]
-    ends = await repository.first_end_after(
-        session, partner_id, [e.client_id for e in current], as_of
-    )
+    connection = await repository.driver(session)
     return [
         ManagedClientRead(
-            client_id=entry.client_id,
-            credit=entry.amount,
-            currency=entry.currency,
-            share_denominator=entry.denominator,
-            country=entry.country,
-            ends_on=ends.get(entry.client_id),
+            client_id=row.client_id,
+            credit=row.amount,
+            currency=row.currency,
+            share_denominator=row.denominator,
+            country=row.country,
+            ends_on=row.ends_on,
         )
-        for entry in current
+        for row in await repository.managed_on(connection, partner_id, as_of)
     ]
 
 
@@ -99,13 +105,13 @@ def _totals(amounts: Sequence[tuple[str, Decimal]]) -> dict[str, Decimal]:
     return dict(sorted(totals.items()))
 
 
-async def managed_credit(session: AsyncSession, partner_id: str, as_of: date) -> ManagedCreditRead:
-    clients = await _managed_on(session, partner_id, as_of)
-    return ManagedCreditRead(
-        partner_id=partner_id,
-        as_of=as_of,
-        clients=clients,
-        totals=_totals([(c.currency, c.credit) for c in clients]),
+async def managed_credit(
+    session: AsyncSession, partner_id: str, as_of: date, page: ManagedPageQuery
+) -> str:
+    """ManagedCreditRead as JSON, from the read table (a keyset page of clients)."""
+    connection = await repository.driver(session)
+    return await repository.managed_document(
+        connection, partner_id, as_of, after=page.after, limit=page.page_size
     )
 
 
@@ -170,13 +176,13 @@ async def act_on_access(
     if not await repository.client_known(session, client_id):
         raise NotFound(f"client {client_id} is not known")
     if user_id is not None and not any(
-        f.kind == "partner_user.added"
+        f.kind == PARTNER_USER_ADDED
         for f in await repository.partner_user_facts(session, partner_id, user_id)
     ):
         raise NotFound(f"user {user_id} is not a user of partner {partner_id}")
     event_id = str(uuid4())
     fact = fact_row(
-        source=LOCAL_SOURCE,
+        source=SERVICE_NAME,
         event_id=event_id,
         kind=action,
         at=now,
@@ -184,10 +190,9 @@ async def act_on_access(
         client_id=client_id,
         user_id=user_id,
     )
-    await repository.record_facts(session, [fact])
-    cause = [f"{LOCAL_SOURCE}/{event_id}"]
-    touched = {client_id: ledger.Touch(now.astimezone(UTC).date(), cause)}
-    await ledger.refresh_clients(session, touched, policy=policy, recorded_at=now)
+    await repository.record_facts(await repository.driver(session), [fact])
+    touched = {client_id: Touch(now.astimezone(UTC).date(), [f"{SERVICE_NAME}/{event_id}"])}
+    await refresh(session, derived=touched, policy=policy, recorded_at=now)
     await session.commit()
     return AccessActionRead(
         partner_id=partner_id,
@@ -204,7 +209,7 @@ async def employees(session: AsyncSession, partner_id: str) -> EmployeesRead:
     links: dict[str, dict[str, bool]] = defaultdict(dict)
     for fact in await repository.partner_user_facts(session, partner_id):
         user_id = fact.user_id or ""
-        if fact.kind == "partner_user.added":
+        if fact.kind == PARTNER_USER_ADDED:
             found[user_id] = EmployeeRead(
                 user_id=user_id,
                 email=fact.data["email"],

@@ -65,3 +65,33 @@ class LedgerEntry(LedgerTable, table=True):
     rule: str
     cause: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class IntervalState(LedgerTable, table=True):
+    """The fast path's state of a client (domain/coverage.py), derived from its facts: per
+    partner user the moments its activities qualify and the days they cover, and the users known
+    from activities. A client without a row is derived from its facts at its next event."""
+
+    __tablename__ = "interval_state"
+
+    client_id: str = Field(primary_key=True)
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+
+
+class CreditStep(LedgerTable, table=True):
+    """The read table: per partner and client, the credit from each effective day as now known
+    (the latest ledger entry for that day), and for a credit the day it ends (the next step to
+    0, M6). Rewritten in the transaction that appends the entries; "as known at" reads the
+    ledger itself."""
+
+    __tablename__ = "credit_step"
+    __table_args__ = (Index(None, "client_id"),)
+
+    partner_id: str = Field(primary_key=True)
+    client_id: str = Field(primary_key=True)
+    effective_on: date = Field(sa_column=Column(Date, primary_key=True))
+    amount: Decimal = Field(sa_column=Column(Numeric, nullable=False))
+    currency: str
+    denominator: int
+    country: str | None = None
+    ends_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))

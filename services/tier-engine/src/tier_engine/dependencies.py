@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from keel.errors import FieldError, ValidationFailed
-from keel.events.payloads.tier import Month as MonthText
+from keel.events.payloads.tier import MonthText
 from tier_engine.domain.calendar import Month
 from tier_engine.domain.policy import TierPolicy
 
@@ -18,7 +18,7 @@ async def get_month(
         MonthText | None, Query(description="YYYY-MM; the newest rolled-up month when absent")
     ] = None,
 ) -> Month | None:
-    return Month.parse(month) if month else None
+    return parse_month(month) if month else None
 
 
 def parse_month(text: str, field: str = "month") -> Month:

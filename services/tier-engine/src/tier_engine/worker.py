@@ -7,13 +7,15 @@ from keel.logs import configure_logging
 from keel.runtime import Runtime
 from keel.stopping import sleep_unless_stopped
 from keel.worker import Worker
-from tier_engine import service
 from tier_engine.config import TierSettings, load_settings
 from tier_engine.consumers import subscription
 from tier_engine.domain.calendar import latest_closed_month
 from tier_engine.domain.policy import TierPolicy
+from tier_engine.service import rollups
 
 logger = logging.getLogger(__name__)
+
+RETRY_FIRST_S = 0.5
 
 
 class MonthlyRollup:
@@ -26,7 +28,7 @@ class MonthlyRollup:
     async def run_once(self) -> None:
         month = latest_closed_month(today(self.runtime.clock))
         async with self.runtime.sessions() as session:
-            outcome = await service.run_scheduled_rollup(
+            outcome = await rollups.run_scheduled_rollup(
                 session, self.policy, month, self.runtime.clock.now()
             )
         if outcome is None:
@@ -35,8 +37,19 @@ class MonthlyRollup:
             logger.info("rollup %s revision %d stored", outcome.month, outcome.revision)
 
     async def run(self, stopping: asyncio.Event) -> None:
+        backoff = RETRY_FIRST_S
         while not stopping.is_set():
-            await self.run_once()
+            try:
+                await self.run_once()
+            except Exception:
+                # The database away (issue 12 point 7) must not end the worker: wait, try again.
+                logger.warning(
+                    "scheduled rollup failed; retrying in %.1f s", backoff, exc_info=True
+                )
+                await sleep_unless_stopped(stopping, backoff)
+                backoff = min(backoff * 2, self.interval_s)
+                continue
+            backoff = RETRY_FIRST_S
             await sleep_unless_stopped(stopping, self.interval_s)
 
 

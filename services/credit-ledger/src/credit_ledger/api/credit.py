@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from credit_ledger import service
 from credit_ledger.dependencies import AsOfDep, PolicyDep
@@ -10,29 +10,38 @@ from credit_ledger.schemas import (
     LedgerPage,
     LedgerQuery,
     ManagedCreditRead,
+    ManagedPageQuery,
 )
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import AdminDep, PartnerReaderDep, SessionDep
 
+JSON = "application/json"
 router = APIRouter(prefix=API_PREFIX, tags=["managed credit"])
 
 
 @router.get("/clients/{client_id}/attribution", response_model=AttributionRead)
 async def read_attribution(
     client_id: str, as_of: AsOfDep, session: SessionDep, policy: PolicyDep, _: AdminDep
-) -> AttributionRead:
+) -> Response:
     """Who manages the client on the day, for how much, and why; and who does not, and why
     (M1-M8): qualifying users, the activities that count with their expiry, the window."""
-    return await service.attribution(session, client_id, as_of, policy)
+    read = await service.attribution(session, client_id, as_of, policy)
+    return Response(read.model_dump_json(), media_type=JSON)
 
 
 @router.get("/partners/{partner_id}/managed-credit", response_model=ManagedCreditRead)
 async def read_managed_credit(
-    partner_id: str, as_of: AsOfDep, session: SessionDep, _: PartnerReaderDep
-) -> ManagedCreditRead:
-    """Every client the partner manages on the day, with credit, share and expiry; totals per
-    currency."""
-    return await service.managed_credit(session, partner_id, as_of)
+    partner_id: str,
+    as_of: AsOfDep,
+    page: Annotated[ManagedPageQuery, Query()],
+    session: SessionDep,
+    _: PartnerReaderDep,
+) -> Response:
+    """Every client the partner manages on the day (a keyset page, by client id), with credit,
+    share and expiry; totals per currency over all of them. Served from the read table, the
+    JSON built by PostgreSQL."""
+    body = await service.managed_credit(session, partner_id, as_of, page)
+    return Response(body, media_type=JSON)
 
 
 @router.get("/partners/{partner_id}/ledger", response_model=LedgerPage)

@@ -4,10 +4,11 @@ Pure: the client's history and the policy in, an explained attribution out. Noth
 the clock; `day` is always given.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from credit_ledger.domain.facts import (
     Activity,
@@ -20,6 +21,8 @@ from credit_ledger.domain.facts import (
 from credit_ledger.domain.policy import ManagedPolicy, WindowVersion
 from credit_ledger.domain.split import split_equally
 
+C = TypeVar("C")
+
 
 @dataclass(frozen=True, slots=True)
 class CountingActivity:
@@ -31,10 +34,29 @@ class CountingActivity:
 
 
 @dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a user (or the whole partner) does not count on a day, and under which rule."""
+
+    text: str
+    rule: str | None  # None: nothing about the partner is known in the client
+    on: date | None = None  # the day of the fact behind it, when it names one
+    window: bool = False  # nothing left in the window (M2)
+
+
+def ended_by(reasons: Sequence[Reason], day: date) -> str:
+    """The rule that keeps a partner out on `day`: a fact dated that day (a removal, M5), else
+    the window running out (M2), else the first reason's rule; M1 when nothing is known."""
+    dated = [r for r in reasons if r.on == day]
+    windows = [r for r in reasons if r.window]
+    return next((r.rule for r in (*dated, *windows, *reasons) if r.rule), "M1")
+
+
+@dataclass(frozen=True, slots=True)
 class PartnerVerdict:
     partner_id: str
     counting: tuple[CountingActivity, ...]  # empty: the partner does not manage the client
     reasons: tuple[str, ...]  # why each of its users does not qualify (or the partner as a whole)
+    ended_by: str | None = None  # when it does not manage: the rule id that keeps it out
 
     @property
     def manages(self) -> bool:
@@ -87,7 +109,15 @@ def expires_on(activity_day: date, from_day: date, policy: ManagedPolicy) -> dat
     raise AssertionError("every activity expires under the last window version")
 
 
-class _Judge:
+def catalogued(activity: Activity, policy: ManagedPolicy) -> bool:
+    """M3: the action is in the catalogue on its day; nothing was catalogued before the
+    program's first policy, so no earlier action counts."""
+    return activity.day >= policy.first_day and policy.actions_on(activity.day).qualifies(
+        activity.tool, activity.action
+    )
+
+
+class Judge:
     """Reads one partner's facts in one client at given moments."""
 
     def __init__(self, history: ClientHistory, partner: PartnerInClient) -> None:
@@ -125,45 +155,69 @@ class _Judge:
         return removal.at.date()
 
     def qualifies(self, user: PartnerUser, activity: Activity, policy: ManagedPolicy) -> bool:
-        """M3 and M1: a catalogued action, by a user active at that moment, already assigned."""
+        """M3 and M1: a catalogued action, by a user active at that moment, already assigned.
+        Nothing was catalogued before the program's first policy, so no earlier action counts."""
         return (
-            policy.actions_on(activity.day).qualifies(activity.tool, activity.action)
+            catalogued(activity, policy)
             and user.status.value_at(activity.occurred_at, None) is UserStatus.ACTIVE
             and self.assigned(user, activity.occurred_at)
         )
 
 
-def verdict(
-    history: ClientHistory, partner: PartnerInClient, day: date, policy: ManagedPolicy
-) -> PartnerVerdict:
-    judge = _Judge(history, partner)
+def judge_partner(
+    history: ClientHistory,
+    partner: PartnerInClient,
+    day: date,
+    window: WindowVersion,
+    counts: Callable[[PartnerUser], Sequence[C]],
+) -> tuple[list[C], list[Reason]]:
+    """M1, M4, M5 for each user of the partner on `day`: what `counts` finds for the users who
+    pass every gate, and why each other user (or the partner as a whole) does not count."""
+    judge = Judge(history, partner)
     moment = last_moment(day)
-    window = policy.window_on(day)
     ended = partner.services_ended.at(moment)
     if ended is not None and ended.value:
-        return PartnerVerdict(
-            partner.partner_id, (), (f"services ended on {ended.at.date()} (M5)",)
-        )
-    counting: list[CountingActivity] = []
-    reasons: list[str] = []
+        on = ended.at.date()
+        return [], [Reason(f"services ended on {on} (M5)", "M5", on)]
+    counting: list[C] = []
+    reasons: list[Reason] = []
     for user in sorted(partner.users.values(), key=lambda u: u.user_id):
         status = user.status.at(moment)
         if status is None:
             continue
         who = f"user {user.user_id}"
         if status.value is UserStatus.REMOVED:
-            reasons.append(f"{who} removed from the partner account on {status.at.date()} (M5)")
+            on = status.at.date()
+            reasons.append(Reason(f"{who} removed from the partner account on {on} (M5)", "M5", on))
             continue
         if not judge.member(user.user_id, moment):
-            reasons.append(f"{who} is not a member of the client account (M5)")
+            reasons.append(Reason(f"{who} is not a member of the client account (M5)", "M5"))
             continue
         if (removed := judge.access_removed_on(user.user_id, moment)) is not None:
-            reasons.append(f"{who}: client access removed on {removed} (M5)")
+            reasons.append(Reason(f"{who}: client access removed on {removed} (M5)", "M5", removed))
             continue
         if not judge.assigned(user, moment):
-            reasons.append(f"{who} is not assigned to the client (M4)")
+            reasons.append(Reason(f"{who} is not assigned to the client (M4)", "M4"))
             continue
-        found = [
+        found = counts(user)
+        if not found:
+            text = f"{who} has no qualifying activity in the {window.days}-day window (M1, M2)"
+            reasons.append(Reason(text, "M2", window=True))
+        counting.extend(found)
+    if not counting and not reasons:
+        reasons.append(Reason("no user of the partner is known in this client", None))
+    return counting, reasons
+
+
+def verdict(
+    history: ClientHistory, partner: PartnerInClient, day: date, policy: ManagedPolicy
+) -> PartnerVerdict:
+    judge = Judge(history, partner)
+    moment = last_moment(day)
+    window = policy.window_on(day)
+
+    def counting_activities(user: PartnerUser) -> list[CountingActivity]:
+        return [
             CountingActivity(
                 activity.event_id,
                 user.user_id,
@@ -177,14 +231,14 @@ def verdict(
             and day < activity.day + timedelta(days=window.days)
             and judge.qualifies(user, activity, policy)
         ]
-        if not found:
-            reasons.append(
-                f"{who} has no qualifying activity in the {window.days}-day window (M1, M2)"
-            )
-        counting.extend(found)
-    if not counting and not reasons:
-        reasons.append("no user of the partner is known in this client")
-    return PartnerVerdict(partner.partner_id, tuple(counting), tuple(reasons))
+
+    counting, reasons = judge_partner(history, partner, day, window, counting_activities)
+    return PartnerVerdict(
+        partner.partner_id,
+        tuple(counting),
+        tuple(r.text for r in reasons),
+        None if counting else ended_by(reasons, day),
+    )
 
 
 def attribute(history: ClientHistory, day: date, policy: ManagedPolicy) -> Attribution:

@@ -26,10 +26,11 @@ class UserStatus(StrEnum):
 
 @dataclass(frozen=True, order=True, slots=True)
 class Change(Generic[T]):
-    """A value that holds from `at` on (until the next change), stated by event `event_id`."""
+    """A value that holds from `at` on (until the next change), stated by the event `stated_by`
+    (its `source/id`)."""
 
     at: datetime
-    event_id: str
+    stated_by: str
     value: T = field(compare=False)
 
 
@@ -81,7 +82,7 @@ class Activity:
 
 
 @dataclass(frozen=True, slots=True)
-class Subscription:
+class ClientSubscription:
     mrr: Decimal
     currency: str
 
@@ -121,7 +122,7 @@ class PartnerInClient:
 @dataclass(slots=True)
 class ClientHistory:
     client_id: str
-    subscription: Timeline[Subscription] = field(default_factory=Timeline)
+    subscription: Timeline[ClientSubscription] = field(default_factory=Timeline)
     country: Timeline[str] = field(default_factory=Timeline)
     # Per user: True while the user is a member of the client account.
     members: dict[str, Timeline[bool]] = field(default_factory=dict)

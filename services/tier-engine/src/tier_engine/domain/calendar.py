@@ -4,11 +4,13 @@ sold points count for a number of months after the close date (S2)."""
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Self
 
 ROLLUP_DAY = 15  # T3: tiers are computed mid-month
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# A month whose rollup looks a year back (S2) and months ahead (T4) stays within the calendar.
+FIRST_YEAR, LAST_YEAR = 2, 9998
 
 
 def add_months(day: date, months: int) -> date:
@@ -28,6 +30,8 @@ class Month:
     def parse(cls, text: str) -> Self:
         if not (match := _MONTH.match(text)):
             raise ValueError(f"{text!r} is not a month (YYYY-MM)")
+        if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+            raise ValueError(f"{text!r}: the year must be within {FIRST_YEAR}-{LAST_YEAR}")
         return cls(int(match[1]), int(match[2]))
 
     @classmethod
@@ -59,3 +63,8 @@ def latest_closed_month(today: date) -> Month:
 def sold_window_start(day: date, months: int) -> date:
     """S2: on `day`, a deal counts when it closed after this day and on or before `day`."""
     return add_months(day, -months)
+
+
+def counts_until(closed_on: date, months: int) -> date:
+    """S2: the last day a deal closed on `closed_on` counts."""
+    return add_months(closed_on, months) - timedelta(days=1)

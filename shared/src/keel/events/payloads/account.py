@@ -15,6 +15,7 @@ from keel.events.payloads.common import (
     NonNegativeAmount,
     Payload,
     Slug,
+    WebsiteDomain,
 )
 
 
@@ -63,7 +64,7 @@ class ClientV1(Payload):
 
     client_id: Identifier
     name: Name
-    website_domain: Domain
+    website_domain: WebsiteDomain
     country: Country
     currency: Currency
 

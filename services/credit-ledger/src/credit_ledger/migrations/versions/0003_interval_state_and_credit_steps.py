@@ -1,0 +1,72 @@
+"""interval state and the credit-step read table
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-02 13:20:00
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+# revision identifiers, used by Alembic.
+revision: str = "0003"
+down_revision: str | Sequence[str] | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """The fast path's state (clients without one are derived at their next event) and the
+    read table, filled from the ledger: the latest entry of each effective day, and for a
+    credit the next effective day whose credit is 0."""
+    op.create_table(
+        "interval_state",
+        sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("state", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.PrimaryKeyConstraint("client_id", name=op.f("pk_interval_state")),
+    )
+    op.create_table(
+        "credit_step",
+        sa.Column("partner_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("effective_on", sa.Date(), nullable=False),
+        sa.Column("amount", sa.Numeric(), nullable=False),
+        sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("denominator", sa.Integer(), nullable=False),
+        sa.Column("country", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("ends_on", sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint(
+            "partner_id", "client_id", "effective_on", name=op.f("pk_credit_step")
+        ),
+    )
+    op.create_index(op.f("ix_credit_step_client_id"), "credit_step", ["client_id"], unique=False)
+    op.execute(
+        """
+        INSERT INTO credit_step
+            (partner_id, client_id, effective_on, amount, currency, denominator, country)
+        SELECT DISTINCT ON (partner_id, client_id, effective_on)
+            partner_id, client_id, effective_on, amount, currency, denominator, country
+        FROM ledger_entry ORDER BY partner_id, client_id, effective_on, id DESC
+        """
+    )
+    op.execute(
+        """
+        UPDATE credit_step AS s SET ends_on = (
+            SELECT min(z.effective_on) FROM credit_step AS z
+            WHERE z.partner_id = s.partner_id AND z.client_id = s.client_id
+              AND z.effective_on > s.effective_on AND z.amount = 0)
+        WHERE s.amount <> 0
+        """
+    )
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    op.drop_index(op.f("ix_credit_step_client_id"), table_name="credit_step")
+    op.drop_table("credit_step")
+    op.drop_table("interval_state")
