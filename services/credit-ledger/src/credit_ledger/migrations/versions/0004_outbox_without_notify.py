@@ -1,7 +1,7 @@
 """keel v2: commits no longer NOTIFY the outbox relay (it polls adaptively)
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02
 
 """
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from keel.migrations import outbox_with_notify_v1, outbox_without_notify_v2
 
-revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0002"
+revision: str = "0004"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
