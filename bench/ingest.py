@@ -13,7 +13,6 @@ On a stack started here on free ports, then on the bare twin (bench/twin.py) in 
 import asyncio
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -26,18 +25,26 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load import bare_twin, cpu_ms_per, free_port, http_post, open_loop, wrk
-from stack import Stack, own_stack, write_results
+from load import (
+    API_PROCESSES,
+    OPEN_RATE,
+    OPEN_SECONDS,
+    bare_twin,
+    cpu_ms_per,
+    free_port,
+    http_post,
+    open_loop,
+    publish,
+    wrk,
+)
+from stack import Stack, own_stack
 
 BATCH = 500
 BATCH_CLIENTS = int(os.environ.get("BENCH_BATCH_CLIENTS", "4"))
 BATCH_SECONDS = int(os.environ.get("BENCH_BATCH_SECONDS", "20"))
 SINGLE_SECONDS = int(os.environ.get("BENCH_SINGLE_SECONDS", "20"))
-OPEN_SECONDS = int(os.environ.get("BENCH_OPEN_SECONDS", "15"))
-OPEN_RATE = float(os.environ.get("BENCH_OPEN_RATE", "1000"))
 DRAIN_S = 30
 SINGLE_CONNECTIONS = 50
-API_PROCESSES = int(os.environ.get("SERVICE_API_PROCESSES", "2"))  # as make run starts it
 TARGETS = {
     "batched_events_per_s": ">= 20000",
     "single_requests_per_s": ">= 2000",
@@ -271,22 +278,19 @@ def main() -> None:
             "bare_twin_single": _twin_only(bare["cpu_single"]),
             "bare_twin_batched_per_event": _twin_only(bare["cpu_batched"]),
         },
-        "api_processes": API_PROCESSES,
-        "targets": TARGETS,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "load_average_after": os.getloadavg(),
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "notes": (
+    }
+    publish(
+        "ingest",
+        figures,
+        TARGETS,
+        (
             "Load generators, the whole stack (api and worker per service), PostgreSQL and the "
             "broker share one machine with other engineers' work. The bare twin (bench/twin.py: "
             "FastAPI + asyncpg, the same durable statement, no auth or validation) is measured "
             "the same way in the same run. Publish lag: request sent -> record timestamp on "
             "Kafka. CPU from /proc (user + system) per process group over each phase."
         ),
-    }
-    path = write_results("ingest", figures)
-    print(json.dumps(figures, indent=2))
-    print(f"[bench] written to {path}")
+    )
 
 
 def _without_twin(figures: dict[str, float]) -> dict[str, float]:

@@ -13,6 +13,7 @@ HTTP/1.1 over plain asyncio streams, so the generator costs far less CPU than th
 import asyncio
 import json
 import os
+import platform
 import shutil
 import socket
 import subprocess
@@ -23,7 +24,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from stack import ROOT, _processes
+from stack import ROOT, _processes, write_results
+
+# The open-loop phase of both benchmarks, and how many api processes the stack (make run) and the
+# twin get.
+OPEN_SECONDS = int(os.environ.get("BENCH_OPEN_SECONDS", "15"))
+OPEN_RATE = float(os.environ.get("BENCH_OPEN_RATE", "1000"))
+API_PROCESSES = int(os.environ.get("SERVICE_API_PROCESSES", "2"))
 
 
 @dataclass
@@ -217,3 +224,20 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def publish(name: str, figures: dict[str, object], targets: dict[str, str], notes: str) -> None:
+    """Add what every result says about its run, write bench/results/<name>.json, print it."""
+    figures.update(
+        {
+            "api_processes": API_PROCESSES,
+            "targets": targets,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "load_average_after": os.getloadavg(),
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "notes": notes,
+        }
+    )
+    path = write_results(name, figures)
+    print(json.dumps(figures, indent=2))
+    print(f"[bench] written to {path}")

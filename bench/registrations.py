@@ -17,10 +17,8 @@ BENCH_OPEN_SECONDS (15), the same mix.
 import asyncio
 import json
 import os
-import platform
 import random
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,8 +29,19 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load import bare_twin, cpu_ms_per, free_port, http_post, open_loop, wrk
-from stack import own_stack, write_results
+from load import (
+    API_PROCESSES,
+    OPEN_RATE,
+    OPEN_SECONDS,
+    bare_twin,
+    cpu_ms_per,
+    free_port,
+    http_post,
+    open_loop,
+    publish,
+    wrk,
+)
+from stack import own_stack
 
 from capacity.domain.policy import CapacityPolicy
 from keel.events.payloads.account import PartnerType
@@ -42,9 +51,6 @@ SECONDS = int(os.environ.get("BENCH_CAPACITY_SECONDS", "30"))
 PARTNERS = int(os.environ.get("BENCH_CAPACITY_PARTNERS", "1000"))
 CLIENTS = int(os.environ.get("BENCH_CAPACITY_CLIENTS", "50"))
 HOT_PARTNERS = 10
-OPEN_SECONDS = int(os.environ.get("BENCH_OPEN_SECONDS", "15"))
-OPEN_RATE = float(os.environ.get("BENCH_OPEN_RATE", "1000"))
-API_PROCESSES = int(os.environ.get("SERVICE_API_PROCESSES", "2"))  # as make run starts it
 TARGETS = {
     "registrations_per_s": ">= 1500",
     "open_loop_p99_ms": "<= 20 at 1000 registrations/s offered",
@@ -196,12 +202,12 @@ def main() -> None:
             "open_loop": {k: v for k, v in ours["cpu_open"].items() if k != "bare_twin"},
             "bare_twin_closed_loop": {k: v for k, v in bare["cpu_closed"].items() if k != "api"},
         },
-        "api_processes": API_PROCESSES,
-        "targets": TARGETS,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "load_average_after": os.getloadavg(),
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "notes": (
+    }
+    publish(
+        "capacity",
+        results,
+        TARGETS,
+        (
             "Load generators (wrk, 2 threads; the open loop), the whole stack (api and worker "
             "per service), PostgreSQL and the broker share one machine with other engineers' "
             "work. registrations_per_s counts every answered registration (201 accepted or 409 "
@@ -209,10 +215,7 @@ def main() -> None:
             "ours and for the bare twin (bench/twin.py: FastAPI + asyncpg, capacity's own "
             "one-statement registration, no auth, no exact count at the bound)."
         ),
-    }
-    path = write_results("capacity", results)
-    print(json.dumps(results, indent=2))
-    print(f"[bench] written to {path}")
+    )
 
 
 if __name__ == "__main__":
