@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import registry
 
+from keel import tracing
 from keel.settings import PostgresSettings
 
 NAMING_CONVENTION = {
@@ -102,8 +103,9 @@ class RawDatabase:
     transactions are retried, so a retry never sees half of the first attempt.
     """
 
-    def __init__(self, settings: PostgresSettings) -> None:
+    def __init__(self, settings: PostgresSettings, service: str | None = None) -> None:
         self.settings = settings
+        self.service = service  # whose tracer spans the transactions (keel.tracing)
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
 
@@ -142,17 +144,18 @@ class RawDatabase:
         except BROKEN_CONNECTION as error:
             raise _BrokenBeforeCommit(error) from error
         try:
-            transaction = connection.transaction()
-            try:
-                await transaction.start()
-                result = await work(connection)
-            except Exception as error:
-                if _is_broken(connection):
-                    raise _BrokenBeforeCommit(error) from error
-                await transaction.rollback()
-                raise
-            await transaction.commit()
-            return result
+            with tracing.transaction(self.service):
+                transaction = connection.transaction()
+                try:
+                    await transaction.start()
+                    result = await work(connection)
+                except Exception as error:
+                    if _is_broken(connection):
+                        raise _BrokenBeforeCommit(error) from error
+                    await transaction.rollback()
+                    raise
+                await transaction.commit()
+                return result
         finally:
             await pool.release(connection)
 

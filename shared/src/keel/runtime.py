@@ -29,7 +29,7 @@ class Runtime:
             settings,
             engine,
             create_session_factory(engine),
-            RawDatabase(settings.database),
+            RawDatabase(settings.database, settings.service.name),
             TokenVerifier(settings.auth),
             clock or SystemClock(),
         )
