@@ -14,6 +14,7 @@ from capacity.schemas import (
     RegistrationQuery,
     RegistrationRead,
 )
+from keel.events.payloads.common import Identifier
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import (
     AdminDep,
@@ -30,7 +31,7 @@ REGISTRATIONS = "/partners/{partner_id}/registrations"
 
 @router.post(REGISTRATIONS, status_code=status.HTTP_201_CREATED)
 async def register(
-    partner_id: str, lead: RegistrationCreate, door: RegistrarDep
+    partner_id: Identifier, lead: RegistrationCreate, door: RegistrarDep
 ) -> RegistrationRead:
     """Register a lead by its website (C1): its registrable domain is held by the partner.
     409 `capacity-exceeded` (with `limit` and `used`) at the limit (C2, C6); 409
