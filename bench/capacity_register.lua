@@ -35,8 +35,8 @@ end
 function done(summary, latency, requests)
   io.write(string.format(
     'WRK_JSON {"requests":%d,"duration_us":%d,"errors_status":%d,"errors_timeout":%d,' ..
-    '"errors_connect":%d,"errors_read":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\n',
+    '"errors_connect":%d,"errors_read":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\n',
     summary.requests, summary.duration, summary.errors.status, summary.errors.timeout,
     summary.errors.connect, summary.errors.read, latency:percentile(50),
-    latency:percentile(99), latency.max))
+    latency:percentile(90), latency:percentile(99), latency.max))
 end

@@ -1,26 +1,26 @@
 """`make bench-capacity`: lead registrations under load, figures in bench/results/capacity.json.
 (Not named capacity.py: this directory comes first on the path and would hide the package.)
 
-Against the running stack (started if none answers): wrk with BENCH_CAPACITY_CLIENTS
-connections (50) POSTs registrations for BENCH_CAPACITY_SECONDS (30), each of a new domain, over
-BENCH_CAPACITY_PARTNERS partners (1,000, untiered: limit 50). One request in ten goes to one of
-ten hot partners, so those reach their limit under contention and the rest are refused (409).
+On a stack started here on free ports, then on the bare twin (bench/twin.py) in the same run: wrk
+with BENCH_CAPACITY_CLIENTS connections (50) POSTs registrations for BENCH_CAPACITY_SECONDS (30),
+each of a new domain, over BENCH_CAPACITY_PARTNERS partners (1,000, untiered: limit 50); one
+request in ten goes to one of ten hot partners, so those reach their limit under contention and
+the rest are refused (409). Then the open loop offers BENCH_OPEN_RATE (1,000) a second for
+BENCH_OPEN_SECONDS (15), the same mix.
 - registrations_per_s: registration requests answered per second (201 or 409, each decided
   under the partner's lock); accepted_per_s: those not refused;
-- register_p99_ms: the 99th percentile of request latency, as the clients see it;
 - overbooked: after the run, from the database: partners whose active registrations exceed
-  the limit their tier and type give them under the capacity policy (must be 0).
+  the limit their tier and type give them under the capacity policy (must be 0), for ours and
+  for the twin's runs.
 """
 
 import asyncio
 import json
 import os
-import platform
-import shutil
-import subprocess
+import random
 import sys
-import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,78 +29,103 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).parent))
-from stack import ROOT, running_stack, write_results
+from load import (
+    API_PROCESSES,
+    OPEN_RATE,
+    OPEN_SECONDS,
+    bare_twin,
+    cpu_ms_per,
+    free_port,
+    http_post,
+    open_loop,
+    publish,
+    wrk,
+)
+from stack import own_stack
 
 from capacity.domain.policy import CapacityPolicy
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.tier import Tier
 
-URL = "http://127.0.0.1:8004"
 SECONDS = int(os.environ.get("BENCH_CAPACITY_SECONDS", "30"))
 PARTNERS = int(os.environ.get("BENCH_CAPACITY_PARTNERS", "1000"))
 CLIENTS = int(os.environ.get("BENCH_CAPACITY_CLIENTS", "50"))
 HOT_PARTNERS = 10
-TARGETS = {"registrations_per_s": ">= 1000", "register_p99_ms": "<= 20", "overbooked": "== 0"}
+TARGETS = {
+    "registrations_per_s": ">= 1500",
+    "open_loop_p99_ms": "<= 20 at 1000 registrations/s offered",
+    "ceiling_ratio": ">= 0.7",
+    "overbooked": "== 0",
+}
 
 
-def database_url() -> str:
-    """The URL the stack was given, or make run's embedded PostgreSQL (its port from its pid
-    file: line 4)."""
-    if url := os.environ.get("CAPACITY_DATABASE_URL"):
-        return url
-    port = (ROOT / ".local" / "postgres" / "postmaster.pid").read_text().splitlines()[3]
-    return f"postgresql+asyncpg://postgres@127.0.0.1:{port.strip()}/capacity"
+def body(run: str, index: int) -> bytes:
+    return json.dumps(
+        {
+            "website": f"https://www.open-{run}-{index}.com/pricing",
+            "company": f"Lead {index}",
+            "contact_name": "Ana Example",
+            "country": "DE",
+        }
+    ).encode()
 
 
-def load(token: str, run: str) -> dict[str, Any]:
-    """wrk (C, two threads) drives the load: a Python client costs more CPU than the service."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise RuntimeError("wrk is not installed (make bench-capacity installs it with apt-get)")
-    output = subprocess.run(
-        [
-            wrk,
-            "-t2",
-            f"-c{CLIENTS}",
-            f"-d{SECONDS}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(ROOT / "bench" / "capacity_register.lua"),
-            URL,
-            "--",
-            token,
-            run,
-            str(PARTNERS),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
-    figures = json.loads(line.removeprefix("WRK_JSON "))
-    seconds = figures["duration_us"] / 1e6
+def partner_of(run: str, index: int) -> str:
+    """As the wrk script chooses: one request in ten to one of ten hot partners."""
+    chosen = random.Random(index)
+    hot = chosen.random() < 0.1
+    return f"{run}-p-{chosen.randrange(HOT_PARTNERS) if hot else chosen.randrange(PARTNERS)}"
+
+
+def measure(url: str, token: str, cpu: Callable[[], dict[str, float]]) -> dict[str, Any]:
+    """wrk closed loop, then the open loop at OPEN_RATE; overbooking counted from the database
+    by the caller, per run."""
+    run = uuid.uuid4().hex[:8]
+    before = cpu()
+    closed = wrk(url, "capacity_register.lua", [token, run, str(PARTNERS)], seconds=SECONDS,
+                 connections=CLIENTS)  # fmt: skip
+    between = cpu()
+    host, port = url.removeprefix("http://").split(":")
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    open_run = uuid.uuid4().hex[:8]
+    opened = asyncio.run(
+        open_loop(
+            host,
+            int(port),
+            lambda i: http_post(
+                host,
+                f"/v1/partners/{partner_of(open_run, i)}/registrations",
+                headers,
+                body(open_run, i),
+            ),
+            rate=OPEN_RATE,
+            seconds=OPEN_SECONDS,
+        )
+    )
+    after = cpu()
     return {
-        "partners": PARTNERS,
-        "clients": CLIENTS,
-        "seconds": round(seconds, 1),
-        "requests": figures["requests"],
-        "registrations_per_s": round(figures["requests"] / seconds, 1),
-        "accepted_per_s": round((figures["requests"] - figures["errors_status"]) / seconds, 1),
-        "register_p50_ms": round(figures["p50_us"] / 1000, 2),
-        "register_p99_ms": round(figures["p99_us"] / 1000, 2),
-        "register_max_ms": round(figures["max_us"] / 1000, 2),
-        "refused": figures["errors_status"],
-        "errors": figures["errors_timeout"] + figures["errors_connect"] + figures["errors_read"],
+        "runs": [run, open_run],
+        "closed": closed,
+        "open": opened,
+        "cpu_closed": cpu_ms_per(before, between, closed["requests"], GROUPS),
+        "cpu_open": cpu_ms_per(between, after, opened.answered, GROUPS),
     }
 
 
-async def overbooked(run: str) -> dict[str, int]:
-    """Partners of this run holding more active registrations than their limit."""
+GROUPS = {
+    "api": ["capacity-api"],
+    "worker": ["capacity-worker"],
+    "postgresql": ["postgres"],
+    "bare_twin": ["twin"],
+}
+
+
+async def overbooked(database_url: str, runs: list[str]) -> dict[str, int]:
+    """Partners of these runs holding more active registrations than their limit."""
     policy = CapacityPolicy.load()
     now = datetime.now(UTC)
     version = policy.on(now.date())
-    engine = create_async_engine(database_url())
+    engine = create_async_engine(database_url.replace("postgresql://", "postgresql+asyncpg://"))
     try:
         async with engine.connect() as connection:
             rows = (
@@ -108,11 +133,12 @@ async def overbooked(run: str) -> dict[str, int]:
                     text(
                         "SELECT p.partner_id, p.partner_type, p.tier, count(r.id) AS active"
                         " FROM partner_capacity p JOIN registration r USING (partner_id)"
-                        " WHERE p.partner_id LIKE :run AND r.status = 'active'"
+                        " WHERE split_part(p.partner_id, '-p-', 1) = ANY(:runs)"
+                        " AND r.status = 'active'"
                         " AND (r.expires_at IS NULL OR r.expires_at > :now)"
                         " GROUP BY p.partner_id, p.partner_type, p.tier"
                     ),
-                    {"run": f"{run}-p-%", "now": now},
+                    {"runs": runs, "now": now},
                 )
             ).all()
     finally:
@@ -130,24 +156,67 @@ async def overbooked(run: str) -> dict[str, int]:
     }
 
 
-async def main(token: str) -> dict[str, Any]:
-    run = uuid.uuid4().hex[:8]
-    figures = load(token, run)
-    figures.update(await overbooked(run))
-    return figures
+def main() -> None:
+    with own_stack() as stack:
+        url = stack.url("capacity")
+        ours = measure(url, stack.token, stack.cpu_seconds)
+        database = stack.database_url("capacity")
+        ours_booked = asyncio.run(overbooked(database, ours["runs"]))
+        with bare_twin(
+            free_port(), API_PROCESSES, stack.database_url("activity-ingest"), database
+        ) as twin:
+            bare = measure(
+                twin.url, stack.token, lambda: {**stack.cpu_seconds(), **twin.cpu_seconds()}
+            )
+        twin_booked = asyncio.run(overbooked(database, bare["runs"]))
+    closed, opened = ours["closed"], ours["open"]
+    results: dict[str, Any] = {
+        "partners": PARTNERS,
+        "clients": CLIENTS,
+        "seconds": SECONDS,
+        "requests": closed["requests"],
+        "registrations_per_s": closed["requests_per_s"],
+        "accepted_per_s": round(
+            closed["requests_per_s"]
+            * (closed["requests"] - closed["non_2xx"])
+            / closed["requests"],
+            1,
+        ),
+        "register_p50_ms": closed["p50_ms"],
+        "register_p99_ms": closed["p99_ms"],
+        "register_max_ms": closed["max_ms"],
+        "refused": closed["non_2xx"],
+        "errors": closed["errors"],
+        **ours_booked,
+        "open_loop_offered_per_s": OPEN_RATE,
+        "open_loop_p50_ms": opened.percentile(0.5),
+        "open_loop_p99_ms": opened.percentile(0.99),
+        "open_loop": opened.figures("register"),
+        "bare_twin_registrations_per_s": bare["closed"]["requests_per_s"],
+        "bare_twin_register_p99_ms": bare["closed"]["p99_ms"],
+        "bare_twin_open_loop_p99_ms": bare["open"].percentile(0.99),
+        "bare_twin_overbooked": twin_booked["overbooked"],
+        "ceiling_ratio": round(closed["requests_per_s"] / bare["closed"]["requests_per_s"], 2),
+        "cpu_ms_per_request": {
+            "closed_loop": {k: v for k, v in ours["cpu_closed"].items() if k != "bare_twin"},
+            "open_loop": {k: v for k, v in ours["cpu_open"].items() if k != "bare_twin"},
+            "bare_twin_closed_loop": {k: v for k, v in bare["cpu_closed"].items() if k != "api"},
+        },
+    }
+    publish(
+        "capacity",
+        results,
+        TARGETS,
+        (
+            "Load generators (wrk, 2 threads; the open loop), the whole stack (api and worker "
+            "per service), PostgreSQL and the broker share one machine with other engineers' "
+            "work. registrations_per_s counts every answered registration (201 accepted or 409 "
+            "refused at the limit). overbooked is counted from the database after the run, for "
+            "ours and for the bare twin (bench/twin.py: FastAPI + asyncpg, capacity's own "
+            "one-statement registration, no auth, no exact count at the bound)."
+        ),
+    )
 
 
 if __name__ == "__main__":
-    with running_stack() as token:
-        results = asyncio.run(main(token))
-    results["targets"] = TARGETS
-    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
-    results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    results["notes"] = (
-        "Load generator (wrk, 2 threads), the whole stack (api and worker per service), "
-        "PostgreSQL and the broker share the same machine. registrations_per_s counts every "
-        "answered registration (201 accepted or 409 refused at the limit)."
-    )
-    path = write_results("capacity", results)
-    print(json.dumps(results, indent=2))
-    print(f"[bench] written to {path}")
+    main()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from activity_ingest import migrate as ingest_migrate
@@ -56,3 +56,23 @@ def test_every_service_has_its_own_metadata() -> None:
     assert all(
         isinstance(path, Path) and (path / "env.py").exists() for path, _ in SERVICES.values()
     )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_no_commit_notifies_the_outbox_relay(
+    service: str, make_database: MakeDatabase
+) -> None:
+    """A NOTIFY at commit serialises every writing transaction; the relay polls instead."""
+    url = await make_database(SERVICES[service][0])
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            triggers = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_trigger "
+                    "WHERE tgrelid = 'outbox_message'::regclass AND NOT tgisinternal"
+                )
+            )
+    finally:
+        await engine.dispose()
+    assert triggers == 0

@@ -10,7 +10,7 @@ from keel import context
 from keel.events import topics
 from keel.events.catalogue import EVENTS
 from keel.kafka.publisher import Publisher
-from keel.outbox import OutboxRelay, enqueue
+from keel.outbox import OutboxRelay, enqueue, next_pause
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.tables import OutboxMessage
@@ -91,22 +91,54 @@ async def test_a_relay_that_dies_after_publishing_publishes_again_never_less(
     assert first == second
 
 
-async def test_a_running_relay_is_woken_by_the_commit_not_by_polling(settings: Settings) -> None:
+async def test_a_running_relay_publishes_what_commits_while_it_idles(settings: Settings) -> None:
     runtime = Runtime.create(settings)
     publisher = Publisher(settings.kafka)
     await publisher.start()
-    relay = OutboxRelay(runtime, publisher, fallback_poll_s=60)
+    relay = OutboxRelay(runtime, publisher, idle_poll_s=0.05)
     stopping = asyncio.Event()
     task = asyncio.create_task(relay.run(stopping))
     try:
-        await asyncio.sleep(1)  # the relay has found the outbox empty and waits
+        await asyncio.sleep(0.5)  # the relay has found the outbox empty and polls at its idle pace
         async with runtime.sessions() as session:
-            await enqueue(session, [example_event("e-notified").message()])
+            await enqueue(session, [example_event("e-idle").message()])
             await session.commit()
-        [(value, _)] = await read_topic(settings, 1)  # fails after 10 s, far below 60
+        [(value, _)] = await read_topic(settings, 1)
     finally:
         stopping.set()
         await task
         await publisher.stop()
         await runtime.close()
-    assert b'"id":"e-notified"' in value
+    assert b'"id":"e-idle"' in value
+
+
+def test_a_full_batch_is_followed_at_once_a_partial_one_after_the_busy_pause() -> None:
+    assert next_pause(1000, 1000, 0.0, least=0.005, most=0.1) == 0.0
+    assert next_pause(10, 1000, 0.1, least=0.005, most=0.1) == 0.005
+
+
+def test_an_empty_outbox_is_polled_ever_less_often_up_to_the_idle_pace() -> None:
+    pauses = [0.0]
+    for _ in range(8):
+        pauses.append(next_pause(0, 1000, pauses[-1], least=0.005, most=0.1))
+    assert pauses[1:] == [0.005, 0.01, 0.02, 0.04, 0.08, 0.1, 0.1, 0.1]
+
+
+async def test_a_relay_publishes_a_large_outbox_in_id_order_by_batches(settings: Settings) -> None:
+    runtime = Runtime.create(settings)
+    async with runtime.sessions() as session:
+        await enqueue(session, [example_event(f"e-{n:03}").message() for n in range(25)])
+        await session.commit()
+    publisher = Publisher(settings.kafka)
+    await publisher.start()
+    try:
+        relay = OutboxRelay(runtime, publisher, batch_size=10)
+        passes = [await relay.relay_once() for _ in range(4)]
+        records = await running.read_topic(settings.kafka, topics.ACTIVITY.name, 25, timeout_s=10)
+    finally:
+        await publisher.stop()
+        await runtime.close()
+    assert passes == [10, 10, 5, 0]
+    assert sorted(record.value for record in records) == sorted(
+        example_event(f"e-{n:03}").message().value for n in range(25)
+    )

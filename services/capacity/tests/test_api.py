@@ -462,3 +462,12 @@ async def test_c2_policies_come_from_service_policy_dir_when_set(
             "/v1/policies", headers=bearer(make_token(Scope.PARTNER_READ, partner_id="p-1"))
         )
     assert answer.json()["capacity"][0]["tier_limits"]["partner"] == 75
+
+
+async def test_c2_a_partner_id_that_is_no_identifier_is_a_422_naming_it(
+    capacity_api: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """Every registration announces its partner id, which must be an identifier."""
+    answer = await register(capacity_api, admin, "\xa0", "lead.com")
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["partner_id"]

@@ -5,10 +5,12 @@ never reach another partner's resources; `admin` reaches all; `events:write` is 
 producers only.
 """
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import jwt
 
@@ -72,7 +74,7 @@ def issue_token(
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), settings.jwt_algorithm)
 
 
-def verify_token(settings: AuthSettings, token: str) -> Principal:
+def _claims(settings: AuthSettings, token: str) -> dict[str, Any]:
     try:
         claims = jwt.decode(
             token,
@@ -87,6 +89,10 @@ def verify_token(settings: AuthSettings, token: str) -> Principal:
         raise Unauthorized("the token has expired") from error
     except jwt.InvalidTokenError as error:
         raise Unauthorized(f"invalid token: {error}") from error
+    return claims
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
     try:
         scopes = frozenset(Scope(name) for name in str(claims["scope"]).split())
     except ValueError as error:
@@ -95,3 +101,41 @@ def verify_token(settings: AuthSettings, token: str) -> Principal:
     if scopes & PARTNER_SCOPES and not partner_id:
         raise Unauthorized("invalid token: partner scopes without a partner_id claim")
     return Principal(str(claims["sub"]), scopes, str(partner_id) if partner_id else None)
+
+
+class TokenVerifier:
+    """Verifies bearer tokens, each remembered until it expires.
+
+    A producer sends the same token with every request; checking its signature and claims
+    once, not per request, takes the JWT off the hot path. Only verified tokens are
+    remembered; a remembered one is refused again from its `exp` on (no leeway: stricter than
+    the first check). The memory is bounded: when full it is emptied and refills.
+    """
+
+    def __init__(
+        self,
+        settings: AuthSettings,
+        *,
+        capacity: int = 10_000,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.capacity = capacity
+        # The wall clock, as PyJWT judges `exp` by it: a remembered token expires when it would.
+        self.wall_clock = wall_clock
+        self._verified: dict[str, tuple[Principal, float]] = {}
+
+    def verify(self, token: str) -> Principal:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, expires = remembered
+            if self.wall_clock() < expires:
+                return principal
+            del self._verified[token]
+            raise Unauthorized("the token has expired")
+        claims = _claims(self.settings, token)
+        principal = _principal(claims)
+        if len(self._verified) >= self.capacity:
+            self._verified.clear()
+        self._verified[token] = (principal, float(claims["exp"]))
+        return principal

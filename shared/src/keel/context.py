@@ -8,8 +8,8 @@ When OpenTelemetry tracing is on (keel.tracing), its current span is the context
 is the OpenTelemetry trace id, and log lines and Kafka headers name that span.
 """
 
+import random
 import re
-import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -33,11 +33,11 @@ class TraceContext:
         return f"00-{self.trace_id}-{self.span_id}-{'01' if self.sampled else '00'}"
 
     def child(self) -> "TraceContext":
-        return TraceContext(self.trace_id, secrets.token_hex(8), self.sampled)
+        return TraceContext(self.trace_id, _random_hex(64), self.sampled)
 
     @classmethod
     def new(cls) -> "TraceContext":
-        return cls(secrets.token_hex(16), secrets.token_hex(8))
+        return cls(_random_hex(128), _random_hex(64))
 
     @classmethod
     def from_span(cls) -> "TraceContext | None":
@@ -59,6 +59,11 @@ class TraceContext:
         if match is None or set(match.group(1)) == {"0"}:
             return None
         return cls(match.group(1), match.group(2), bool(int(match.group(3), 16) & 1))
+
+
+def _random_hex(bits: int) -> str:
+    """Random ids that are unique, not secret: no system call per request, never all zeros."""
+    return f"{random.getrandbits(bits) or 1:0{bits // 4}x}"
 
 
 _current: ContextVar[TraceContext | None] = ContextVar("keel_trace", default=None)

@@ -48,6 +48,10 @@ def serve_api(app_factory: str, settings: Settings) -> None:
         factory=True,
         host=settings.service.host,
         port=settings.service.port,
+        workers=settings.service.api_processes,
+        # The supervisor restarts a process that does not answer its ping within this; on a
+        # busy machine a starting process took more than the default 5 s, again and again.
+        timeout_worker_healthcheck=60,
         log_config=None,
         access_log=False,
         proxy_headers=True,

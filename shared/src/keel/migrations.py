@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
@@ -158,14 +159,48 @@ def create_messaging_tables_v1() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_message")),
     )
 
-    for statement in tables.OUTBOX_NOTIFY_DDL:
-        op.execute(statement)
+    _create_outbox_notify_v1(op)
+
+
+def _create_outbox_notify_v1(op: Any) -> None:
+    """v1 woke the relay by NOTIFY at every commit that queued messages (dropped in v2)."""
+    op.execute(
+        """
+        CREATE FUNCTION keel_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('keel_outbox', '');
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER outbox_message_notify AFTER INSERT ON outbox_message "
+        "FOR EACH STATEMENT EXECUTE FUNCTION keel_outbox_notify()"
+    )
 
 
 def drop_messaging_tables_v1() -> None:
     from alembic import op
 
-    op.execute("DROP TRIGGER outbox_message_notify ON outbox_message")
-    op.execute("DROP FUNCTION keel_outbox_notify()")
     op.drop_table("outbox_message")
     op.drop_table("applied_event")
+    op.execute("DROP FUNCTION IF EXISTS keel_outbox_notify()")
+
+
+def outbox_without_notify_v2() -> None:
+    """keel v2: commits no longer NOTIFY the outbox relay, which polls adaptively instead.
+
+    A NOTIFY takes a database-wide lock from COMMIT until the commit is durable, so every
+    transaction that queued a message committed one at a time.
+    """
+    from alembic import op
+
+    op.execute("DROP TRIGGER outbox_message_notify ON outbox_message")
+    op.execute("DROP FUNCTION keel_outbox_notify()")
+
+
+def outbox_with_notify_v1() -> None:
+    """Undoes `outbox_without_notify_v2`."""
+    from alembic import op
+
+    _create_outbox_notify_v1(op)

@@ -1,27 +1,27 @@
 """The transactional outbox: messages leave only after the state change that caused them commits.
 
-`enqueue` writes into the caller's transaction. The relay reads committed rows in id order,
-publishes them, waits for the broker's acknowledgement and only then deletes them, so a crash at
-any point publishes a message again rather than never (consumers deduplicate by event id).
+`enqueue` writes into the caller's transaction. The relay takes committed rows in id order,
+publishes them, waits for the broker's acknowledgement and only then commits their deletion, so a
+crash at any point publishes a message again rather than never (consumers deduplicate by event id).
 """
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
-from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Select, delete, insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlmodel import col, select
+import asyncpg
+from sqlalchemy import Insert, Select, insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from keel import context
 from keel.kafka.publisher import Message, Publisher
 from keel.metrics import OUTBOX_LAG, OUTBOX_PUBLISHED
 from keel.runtime import Runtime
 from keel.stopping import sleep_unless_stopped
-from keel.tables import OUTBOX, OUTBOX_NOTIFY_CHANNEL, OutboxMessage
+from keel.tables import OUTBOX
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +33,7 @@ def trace_headers() -> list[list[str]]:
 
 
 async def enqueue(session: AsyncSession, messages: Sequence[Message]) -> None:
-    """Add messages to the outbox inside the caller's transaction (the caller commits).
-
-    A statement trigger NOTIFYs the relay; it is delivered at commit, and not on rollback.
-    """
+    """Add messages to the outbox inside the caller's transaction (the caller commits)."""
     if not messages:
         return
     headers = trace_headers()
@@ -46,14 +43,65 @@ async def enqueue(session: AsyncSession, messages: Sequence[Message]) -> None:
     )
 
 
+ENQUEUE = """
+INSERT INTO outbox_message (topic, key, value, headers)
+SELECT topic, key, value, $4::text::jsonb
+FROM unnest($1::text[], $2::text[], $3::bytea[]) AS m(topic, key, value)
+"""
+
+
+async def enqueue_raw(connection: asyncpg.Connection, messages: Sequence[Message]) -> None:
+    """`enqueue` on a plain asyncpg connection, for hot paths (the caller commits)."""
+    if messages:
+        await connection.execute(
+            ENQUEUE,
+            [m.topic for m in messages],
+            [m.key for m in messages],
+            [m.value for m in messages],
+            json.dumps(trace_headers()),
+        )
+
+
 def enqueue_rows(rows: Select[Any]) -> Insert:
     """An INSERT into the outbox from a select of (topic, key, value, headers), for set-based
     writers (replays, or a CTE that queues what it has just inserted)."""
     return insert(OUTBOX).from_select(["topic", "key", "value", "headers"], rows)
 
 
+# One statement takes a batch: the rows stay locked (and other relays skip them) until the
+# transaction ends, and are gone only if it commits, which it does after the broker acknowledged.
+# `= ANY(ARRAY(...))`, not `IN (...)`: the planner then deletes by the primary key; with IN it
+# hashed the batch and scanned the whole outbox, so a backlog made every batch slower.
+TAKE_BATCH = """
+DELETE FROM outbox_message WHERE id = ANY(ARRAY(
+    SELECT id FROM outbox_message ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+))
+RETURNING id, topic, key, value, headers::text AS headers, created_at
+"""
+
+
+def next_pause(
+    published: int, batch_size: int, previous: float, *, least: float, most: float
+) -> float:
+    """How long the relay waits before its next pass (adaptive polling).
+
+    A full batch: go again at once, more is waiting. Some: wait `least`, so a busy outbox is
+    taken in batches. None: wait twice as long as last time, up to `most`, so an idle outbox
+    costs a cheap query now and then and a message after a quiet spell waits at most `most`.
+    """
+    if published >= batch_size:
+        return 0.0
+    if published:
+        return least
+    return min(max(previous * 2, least), most)
+
+
 class OutboxRelay:
-    """Publishes committed outbox rows, woken by NOTIFY at commit, polling only as a fallback."""
+    """Publishes committed outbox rows in batches, polling adaptively.
+
+    Commits do not notify the relay: a NOTIFY takes a database-wide lock held through COMMIT,
+    which made every writing transaction commit one at a time.
+    """
 
     def __init__(
         self,
@@ -61,108 +109,64 @@ class OutboxRelay:
         publisher: Publisher,
         *,
         batch_size: int = 1000,
-        fallback_poll_s: float = 1.0,
+        busy_poll_s: float = 0.005,
+        idle_poll_s: float = 0.1,
         max_backoff_s: float = 5.0,
     ) -> None:
-        self.engine = runtime.engine
-        self.sessions = runtime.sessions
+        self.raw = runtime.raw
         self.clock = runtime.clock
         self.publisher = publisher
         self.batch_size = batch_size
-        self.fallback_poll_s = fallback_poll_s
+        self.busy_poll_s = busy_poll_s
+        self.idle_poll_s = idle_poll_s
         self.max_backoff_s = max_backoff_s
 
     async def run(self, stopping: asyncio.Event) -> None:
-        wake = asyncio.Event()
         backoff = 0.1
-        async with _Listener(self.engine, wake) as listener:
-            while not stopping.is_set():
-                wake.clear()
-                await listener.ensure()
-                try:
-                    published = await self.relay_once()
-                except Exception:
-                    logger.warning("outbox relay pass failed; retrying", exc_info=True)
-                    await sleep_unless_stopped(stopping, backoff)
-                    backoff = min(backoff * 2, self.max_backoff_s)
-                    continue
-                backoff = 0.1
-                if published < self.batch_size:
-                    await sleep_unless_stopped(stopping, self.fallback_poll_s, wake)
+        pause = 0.0
+        while not stopping.is_set():
+            try:
+                published = await self.relay_once()
+            except Exception:
+                logger.warning("outbox relay pass failed; retrying", exc_info=True)
+                await sleep_unless_stopped(stopping, backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+                continue
+            backoff = 0.1
+            pause = next_pause(
+                published,
+                self.batch_size,
+                pause,
+                least=self.busy_poll_s,
+                most=self.idle_poll_s,
+            )
+            if pause:
+                await sleep_unless_stopped(stopping, pause)
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many messages left."""
-        async with self.sessions() as session:
-            rows = (
-                await session.scalars(
-                    select(OutboxMessage)
-                    .order_by(col(OutboxMessage.id))
-                    .limit(self.batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if not rows:
-                return 0
+        rows = await self.raw.transaction(self._take_and_publish)
+        self._observe(rows, self.clock.now())
+        return len(rows)
+
+    async def _take_and_publish(self, connection: asyncpg.Connection) -> list[asyncpg.Record]:
+        rows = sorted(await connection.fetch(TAKE_BATCH, self.batch_size), key=lambda r: r["id"])
+        if rows:
             await self.publisher.publish(
                 [
                     Message(
-                        row.topic, row.key, row.value, [(n, v.encode()) for n, v in row.headers]
+                        row["topic"],
+                        row["key"],
+                        row["value"],
+                        [(name, value.encode()) for name, value in json.loads(row["headers"])],
                     )
                     for row in rows
                 ]
             )
-            await session.execute(
-                delete(OutboxMessage).where(col(OutboxMessage.id).in_([row.id for row in rows]))
-            )
-            await session.commit()
-        self._observe(rows, self.clock.now())
-        return len(rows)
+        return rows
 
     @staticmethod
-    def _observe(rows: Sequence[OutboxMessage], acked_at: datetime) -> None:
+    def _observe(rows: Sequence[asyncpg.Record], acked_at: datetime) -> None:
         for row in rows:
-            OUTBOX_PUBLISHED.labels(row.topic).inc()
-            if row.created_at is not None:  # always, once read back from the database
-                OUTBOX_LAG.observe(max((acked_at - row.created_at).total_seconds(), 0.0))
-
-
-class _Listener:
-    """A connection LISTENing for outbox commits; re-opened if the database drops it."""
-
-    def __init__(self, engine: AsyncEngine, wake: asyncio.Event) -> None:
-        self.engine = engine
-        self.wake = wake
-        self._connection: AsyncConnection | None = None
-
-    async def __aenter__(self) -> "_Listener":
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._close()
-
-    async def ensure(self) -> None:
-        """Listen if not listening; on failure, the relay falls back to polling until next pass."""
-        driver = await self._driver()
-        if driver is not None and not driver.is_closed():
-            return
-        await self._close()
-        try:
-            self._connection = await self.engine.connect()
-            driver = await self._driver()
-            assert driver is not None
-            await driver.add_listener(OUTBOX_NOTIFY_CHANNEL, lambda *_: self.wake.set())
-        except Exception:
-            logger.warning("outbox relay cannot LISTEN; polling meanwhile", exc_info=True)
-            await self._close()
-
-    async def _driver(self) -> Any:
-        if self._connection is None:
-            return None
-        raw = await self._connection.get_raw_connection()
-        return raw.driver_connection
-
-    async def _close(self) -> None:
-        if self._connection is not None:
-            connection, self._connection = self._connection, None
-            with suppress(Exception):
-                await connection.close()
+            OUTBOX_PUBLISHED.labels(row["topic"]).inc()
+            OUTBOX_LAG.observe(max((acked_at - row["created_at"]).total_seconds(), 0.0))

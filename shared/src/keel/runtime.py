@@ -1,12 +1,14 @@
-"""What a running process holds once: its settings, database engine, session factory and clock."""
+"""What a running process holds once: its settings, database engine and session factory, the
+raw asyncpg pool of its hot paths, its token verifier and clock."""
 
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keel import tracing
+from keel.auth import TokenVerifier
 from keel.clock import Clock, SystemClock
-from keel.db import SessionFactory, create_engine, create_session_factory
+from keel.db import RawDatabase, SessionFactory, create_engine, create_session_factory
 from keel.settings import Settings
 
 
@@ -15,13 +17,23 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessions: SessionFactory
+    raw: RawDatabase
+    tokens: TokenVerifier
     clock: Clock = field(default_factory=SystemClock)
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> "Runtime":
         engine = create_engine(settings.database)
         tracing.instrument_engine(engine, settings.service.name)
-        return cls(settings, engine, create_session_factory(engine), clock or SystemClock())
+        return cls(
+            settings,
+            engine,
+            create_session_factory(engine),
+            RawDatabase(settings.database, settings.service.name),
+            TokenVerifier(settings.auth),
+            clock or SystemClock(),
+        )
 
     async def close(self) -> None:
+        await self.raw.close()
         await self.engine.dispose()

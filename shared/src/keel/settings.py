@@ -23,6 +23,9 @@ class ServiceSettings(BaseSettings):
     environment: Environment = "production"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # uvicorn processes sharing the api's port. In Kubernetes 1 (the autoscaler adds pods, and
+    # /metrics then speaks for the whole process); on one machine more may use more cores.
+    api_processes: int = Field(default=1, ge=1)
     # The worker has no API; it serves /metrics on this port when set.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: str = "INFO"

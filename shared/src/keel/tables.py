@@ -6,7 +6,7 @@ Each service's Alembic environment migrates this metadata beside its own.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DDL, BigInteger, Column, DateTime, Identity, LargeBinary, Table, event, func
+from sqlalchemy import BigInteger, Column, DateTime, Identity, LargeBinary, Table, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -56,21 +56,5 @@ class AppliedEvent(KeelTable, table=True):
     )
 
 
-OUTBOX_NOTIFY_CHANNEL = "keel_outbox"
-# A statement trigger wakes the outbox relay (LISTEN keel_outbox) when a transaction that queued
-# messages commits; nothing is delivered for a rollback. Installed by create_all and migrations.
-OUTBOX_NOTIFY_DDL = (
-    f"""
-    CREATE FUNCTION keel_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        PERFORM pg_notify('{OUTBOX_NOTIFY_CHANNEL}', '');
-        RETURN NULL;
-    END $$
-    """,
-    "CREATE TRIGGER outbox_message_notify AFTER INSERT ON outbox_message "
-    "FOR EACH STATEMENT EXECUTE FUNCTION keel_outbox_notify()",
-)
 # The Core table, for hot paths that skip the ORM's bulk-persistence machinery.
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
-for statement in OUTBOX_NOTIFY_DDL:
-    event.listen(OUTBOX, "after_create", DDL(statement))  # type: ignore[no-untyped-call]

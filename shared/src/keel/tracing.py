@@ -127,6 +127,20 @@ def instrument_engine(engine: AsyncEngine, service: str) -> None:
         EngineTracer(provider.get_tracer("keel.db"), engine.sync_engine, connections)  # type: ignore[no-untyped-call]
 
 
+@contextmanager
+def transaction(service: str | None) -> Iterator[None]:
+    """A client span around one transaction of the raw asyncpg hot paths, which SQLAlchemy's
+    instrumentation does not see; current while it runs. Off, nothing."""
+    active = tracer(service)
+    if active is None:
+        yield
+        return
+    with active.start_as_current_span(
+        "transaction", kind=SpanKind.CLIENT, attributes={"db.system.name": "postgresql"}
+    ):
+        yield
+
+
 def _parent(headers: Headers | None) -> Context | None:
     """The context a message's `traceparent` header carries, if any."""
     carrier = {name: value.decode("latin-1") for name, value in headers or ()}

@@ -3,6 +3,7 @@ from fastapi import FastAPI
 from activity_ingest import state
 from activity_ingest.api import catalogue, events, replays
 from activity_ingest.config import IngestServiceSettings, load_settings
+from activity_ingest.group_commit import GroupCommit
 from keel.clock import Clock
 from keel.entrypoints import serve_api
 from keel.http.app import create_service_app
@@ -14,12 +15,14 @@ def create_app(
     settings: IngestServiceSettings | None = None, clock: Clock | None = None
 ) -> FastAPI:
     runtime = Runtime.create(settings or load_settings(), clock)
-    return create_service_app(
+    app = create_service_app(
         runtime,
         title="activity-ingest",
         description="Takes upstream facts (activities, accounts, deals) onto Kafka, durably, once.",
         routers=[events.router, catalogue.router, replays.router, digest_router(state.log_state)],
     )
+    app.state.group_commit = GroupCommit(runtime.raw)
+    return app
 
 
 def run() -> None:

@@ -1,12 +1,13 @@
 """Queries of the ingest log; never commits."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ARRAY, DateTime, Select, Table, Text, bindparam, func, literal, select
+import asyncpg
+from sqlalchemy import func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -14,63 +15,59 @@ from activity_ingest.tables import IngestedEvent
 from keel.outbox import enqueue_rows
 
 Identity = tuple[str, str]
-# Core table, not the ORM class: the hot path skips the ORM's bulk-persistence machinery.
-INGEST_LOG: Table = IngestedEvent.__table__  # type: ignore[attr-defined]
-LOGGED = ("source", "event_id", "type", "topic", "key", "event_time", "envelope")
+
+# One statement, so one round trip and all or nothing: log the submitted events that are new
+# (the unique source and id is the dedup mark), queue exactly those in the outbox with their
+# request's trace, and return their identities. A copy already logged is neither logged nor
+# queued again. Raw SQL on asyncpg: prepared once per connection, no ORM or Core compilation.
+LOG_AND_QUEUE = """
+WITH submitted AS (
+    SELECT * FROM unnest(
+        $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+        $7::text[], $8::text[]
+    ) WITH ORDINALITY
+        AS s(source, event_id, type, topic, key, event_time, envelope, headers, position)
+), logged AS (
+    INSERT INTO ingested_event (source, event_id, type, topic, key, event_time, envelope)
+    SELECT source, event_id, type, topic, key, event_time, envelope
+    FROM submitted ORDER BY position
+    ON CONFLICT (source, event_id) DO NOTHING
+    RETURNING seq, source, event_id, topic, key, envelope
+), queued AS (
+    INSERT INTO outbox_message (topic, key, value, headers)
+    SELECT logged.topic, logged.key, convert_to(logged.envelope, 'UTF8'), submitted.headers::jsonb
+    FROM logged JOIN submitted USING (source, event_id)
+    ORDER BY logged.seq
+)
+SELECT source, event_id FROM logged
+"""
 
 
-def _log_and_queue_statement() -> Select[tuple[str, str]]:
-    """One statement, so one round trip and all or nothing: log the submitted events that are
-    new (the unique source and id is the dedup mark), queue exactly those in the outbox, and
-    return their identities. A copy already logged is neither logged nor queued again."""
-    text_array, time_array = ARRAY(Text), ARRAY(DateTime(timezone=True))
-    submitted = (
-        func.unnest(
-            *(
-                bindparam(name, type_=time_array if name == "event_time" else text_array)
-                for name in LOGGED
-            )
-        )
-        .table_valued(*LOGGED, with_ordinality="position")
-        .render_derived(with_types=False)
-    )
-    logged = (
-        pg_insert(INGEST_LOG)
-        .from_select(
-            list(LOGGED),
-            select(*(submitted.c[name] for name in LOGGED)).order_by(submitted.c.position),
-        )
-        .on_conflict_do_nothing(index_elements=["source", "event_id"])
-        .returning(
-            *(
-                INGEST_LOG.c[name]
-                for name in ("seq", "source", "event_id", "topic", "key", "envelope")
-            )
-        )
-        .cte("logged")
-    )
-    queued = enqueue_rows(
-        select(
-            logged.c.topic,
-            logged.c.key,
-            func.convert_to(logged.c.envelope, "UTF8"),
-            bindparam("headers", type_=JSONB),
-        ).order_by(logged.c.seq)
-    ).cte("queued")
-    return select(logged.c.source, logged.c.event_id).add_cte(queued)
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    """One event to log and queue; `headers` is the outbox headers' JSON (the request's trace)."""
+
+    source: str
+    event_id: str
+    type: str
+    topic: str
+    key: str
+    event_time: datetime
+    envelope: str
+    headers: str
+
+    @property
+    def identity(self) -> Identity:
+        return (self.source, self.event_id)
 
 
-LOG_AND_QUEUE = _log_and_queue_statement()
-
-
-async def log_and_queue(
-    session: AsyncSession, columns: dict[str, list[object]], headers: list[list[str]]
-) -> set[Identity]:
-    """Returns the (source, id) of the events logged (and queued) by this call."""
-    if not columns["source"]:
+async def log_and_queue(connection: asyncpg.Connection, rows: Sequence[LogRow]) -> set[Identity]:
+    """Returns the (source, id) of the events logged (and queued) by this call. `rows` hold
+    each identity once."""
+    if not rows:
         return set()
-    rows = await session.execute(LOG_AND_QUEUE, {**columns, "headers": headers})
-    return {(row.source, row.event_id) for row in rows}
+    columns = [[getattr(row, name) for row in rows] for name in LogRow.__slots__]
+    return {(row[0], row[1]) for row in await connection.fetch(LOG_AND_QUEUE, *columns)}
 
 
 async def queue_replay(

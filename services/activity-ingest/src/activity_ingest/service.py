@@ -1,5 +1,6 @@
 """Use cases of the ingest: the one place that commits."""
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -9,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activity_ingest import metrics, repository
 from activity_ingest.config import IngestSettings
-from activity_ingest.domain.validation import Rejection, validate_event
+from activity_ingest.domain.validation import Rejection, validate_events
+from activity_ingest.group_commit import GroupCommit
 from activity_ingest.schemas import EventResult, FieldErrorRead, IngestReport, Replay, ReplayRead
 from keel.events.catalogue import UPSTREAM_EVENTS
 from keel.events.registry import Event
@@ -17,46 +19,46 @@ from keel.outbox import trace_headers
 
 
 async def ingest(
-    session: AsyncSession, items: Sequence[Any], *, now: datetime, settings: IngestSettings
+    log: GroupCommit, items: Sequence[Any], *, now: datetime, settings: IngestSettings
 ) -> IngestReport:
     """Validate each item; log the new ones and their outbox rows in one transaction; commit.
 
     `accepted` is said only of events committed to the ingest log and the outbox, so they reach
     Kafka even if the broker is down now or the process dies right after answering. The log row
     is its own dedup mark (unique source and id), written by the same statement as the event and
-    its outbox row: no mark can exist without its event.
+    its outbox row: no mark can exist without its event. Concurrent requests share that
+    statement and its commit (group commit).
     """
     skew = timedelta(seconds=settings.max_future_skew_s)
-    verdicts = [
-        validate_event(item, UPSTREAM_EVENTS, now=now, max_future_skew=skew) for item in items
-    ]
-    firsts: dict[repository.Identity, tuple[Event[Any], bytes]] = {}
+    verdicts = validate_events(items, UPSTREAM_EVENTS, now=now, max_future_skew=skew)
+    headers = json.dumps(trace_headers())
+    firsts: dict[repository.Identity, tuple[Event[Any], repository.LogRow]] = {}
     for verdict in verdicts:
         if isinstance(verdict, Event):
-            identity = (verdict.envelope.source, verdict.envelope.id)
+            envelope = verdict.envelope
+            identity = (envelope.source, envelope.id)
             if identity not in firsts:
-                firsts[identity] = (verdict, verdict.envelope.to_json())
-    columns: dict[str, list[object]] = {name: [] for name in repository.LOGGED}
-    for event, raw in firsts.values():
-        for name, value in (
-            ("source", event.envelope.source),
-            ("event_id", event.envelope.id),
-            ("type", event.envelope.type),
-            ("topic", event.topic),
-            ("key", event.key),
-            ("event_time", event.time),
-            ("envelope", raw.decode()),
-        ):
-            columns[name].append(value)
-    inserted = await repository.log_and_queue(session, columns, trace_headers())
-    await session.commit()
+                firsts[identity] = (
+                    verdict,
+                    repository.LogRow(
+                        source=envelope.source,
+                        event_id=envelope.id,
+                        type=envelope.type,
+                        topic=verdict.topic,
+                        key=verdict.key,
+                        event_time=verdict.time,
+                        envelope=envelope.to_json().decode(),
+                        headers=headers,
+                    ),
+                )
+    inserted = await log.log_and_queue([row for _, row in firsts.values()])
     return _report(items, verdicts, firsts, inserted)
 
 
 def _report(
     items: Sequence[Any],
     verdicts: Sequence[Event[Any] | Rejection],
-    firsts: dict[repository.Identity, tuple[Event[Any], bytes]],
+    firsts: dict[repository.Identity, tuple[Event[Any], repository.LogRow]],
     inserted: set[repository.Identity],
 ) -> IngestReport:
     results: list[EventResult] = []

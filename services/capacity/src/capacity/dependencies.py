@@ -1,10 +1,16 @@
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from capacity.domain.policy import CapacityPolicy
+from capacity.service import Registrar
+from keel.auth import Principal
+from keel.clock import Clock
 from keel.domains import NotADomain, registrable_domain
 from keel.errors import FieldError, ValidationFailed
+from keel.http.dependencies import write_partner
+from keel.runtime import Runtime
 
 
 async def get_policy(request: Request) -> CapacityPolicy:
@@ -24,3 +30,22 @@ async def valid_domain(domain: str) -> str:
 
 PolicyDep = Annotated[CapacityPolicy, Depends(get_policy)]
 DomainDep = Annotated[str, Depends(valid_domain)]
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationDoor:
+    """What the register route needs, as one dependency (each costs more than its work)."""
+
+    registrar: Registrar
+    clock: Clock
+    policy: CapacityPolicy
+
+
+async def get_registration_door(
+    request: Request, _: Annotated[Principal, Depends(write_partner)]
+) -> RegistrationDoor:
+    runtime: Runtime = request.app.state.runtime
+    return RegistrationDoor(request.app.state.registrar, runtime.clock, request.app.state.policy)
+
+
+RegistrarDep = Annotated[RegistrationDoor, Depends(get_registration_door)]

@@ -4,6 +4,7 @@ from capacity import state
 from capacity.api import policies, registrations
 from capacity.config import load_settings
 from capacity.domain.policy import CapacityPolicy
+from capacity.service import Registrar
 from keel.clock import Clock
 from keel.entrypoints import serve_api
 from keel.http.app import create_service_app
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     # Validated at start: a bad policy stops the process.
     app.state.policy = CapacityPolicy.load(runtime.settings.service.policy_dir)
+    app.state.registrar = Registrar(runtime.raw)
     return app
 
 

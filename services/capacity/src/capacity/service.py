@@ -1,8 +1,10 @@
 """Use cases behind the HTTP API and the expiry sweep; the one place that commits."""
 
+import json
 from datetime import UTC, datetime
 from uuid import uuid4
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from capacity import announcements, repository
@@ -20,12 +22,13 @@ from capacity.schemas import (
     RegistrationStatus,
 )
 from capacity.tables import ACTIVE, Registration
+from keel.db import RawDatabase
 from keel.domains import registrable_domain
 from keel.errors import NotFound
 from keel.events.catalogue import DOMAIN_DEREGISTERED, DOMAIN_EXPIRED
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.tier import Tier
-from keel.outbox import enqueue
+from keel.outbox import enqueue, enqueue_raw, trace_headers
 
 
 def _in_force(policy: CapacityPolicy, now: datetime) -> CapacityVersion:
@@ -72,8 +75,27 @@ def _read(registration: Registration, now: datetime) -> RegistrationRead:
     )
 
 
+class Registrar:
+    """What registering needs besides the request: the hot path's database, and each partner's
+    type as last seen, so the one statement is sent with the limits and expiry of that type
+    (a partner of another type is decided by counting, and remembered)."""
+
+    def __init__(self, database: RawDatabase, *, remembered: int = 100_000) -> None:
+        self.database = database
+        self.remembered = remembered
+        self._partner_types: dict[str, PartnerType] = {}
+
+    def partner_type(self, partner_id: str) -> PartnerType:
+        return self._partner_types.get(partner_id, PartnerType.SOLUTIONS)
+
+    def remember(self, partner_id: str, partner_type: PartnerType) -> None:
+        if len(self._partner_types) >= self.remembered:
+            self._partner_types.clear()
+        self._partner_types[partner_id] = partner_type
+
+
 async def register(
-    session: AsyncSession,
+    registrar: Registrar,
     partner_id: str,
     lead: RegistrationCreate,
     *,
@@ -82,37 +104,75 @@ async def register(
 ) -> RegistrationRead:
     """C1-C4: the registrable domain, if the vendor does not reserve it, no partner holds it and
     the partner is under its limit. The partner's row is locked first, so concurrent requests of
-    one partner count one after another and can never overbook it."""
+    one partner are decided one after another and can never overbook it.
+
+    One statement locks, decides by the partner's bound and writes; at the bound, or for a
+    partner of another type than expected, the active registrations are counted exactly under
+    the lock (the bound is then reset to the count)."""
     version = _in_force(policy, now)
     domain = lead.domain
     if version.reserves(domain):
         raise DomainUnavailable(domain)
-    partner = await repository.lock_partner(session, partner_id)
-    capacity = _capacity(version, partner, await repository.count_active(session, partner_id, now))
-    if not capacity.admits_one_more:
-        raise CapacityExceeded(limit=capacity.limit, used=capacity.used)
-    registration = Registration(
+    headers = json.dumps(trace_headers())
+    expected = registrar.partner_type(partner_id)
+
+    async def decide(connection: asyncpg.Connection) -> Registration:
+        registration = _registration(partner_id, lead, version, expected, now)
+        decision = await repository.register(
+            connection,
+            registration,
+            announcements.registered(registration),
+            headers,
+            limits={tier: version.limit(tier, expected) for tier in Tier},
+            partner_type=expected,
+        )
+        partner_type = PartnerType(decision.partner.partner_type)
+        registrar.remember(partner_id, partner_type)
+        if decision.registered:
+            return registration
+        if not decision.admitted:
+            used = await repository.count_and_bound(connection, partner_id, now, adding=1)
+            capacity = _capacity(version, decision.partner, used)
+            if not capacity.admits_one_more:
+                raise CapacityExceeded(limit=capacity.limit, used=capacity.used)
+            registration = _registration(partner_id, lead, version, partner_type, now)
+            if await repository.insert_registration(
+                connection, registration, announcements.registered(registration), headers
+            ):
+                return registration
+        # The holder's registration may be past its expiry, not yet swept: it ends first (C4).
+        expired = await repository.expire_domain(connection, domain, now)
+        if not expired:
+            raise DomainUnavailable(domain)
+        await enqueue_raw(connection, [announcements.ended(DOMAIN_EXPIRED, r) for r in expired])
+        if not await repository.insert_registration(
+            connection, registration, announcements.registered(registration), headers
+        ):
+            raise DomainUnavailable(domain)
+        return registration
+
+    return _read(await registrar.database.transaction(decide), now)
+
+
+def _registration(
+    partner_id: str,
+    lead: RegistrationCreate,
+    version: CapacityVersion,
+    partner_type: PartnerType,
+    now: datetime,
+) -> Registration:
+    return Registration(
         id=str(uuid4()),
         partner_id=partner_id,
-        domain=domain,
+        domain=lead.domain,
         website=lead.website,
         company=lead.company,
         contact_name=lead.contact_name,
         country=lead.country,
         status=ACTIVE,
         registered_at=now,
-        expires_at=version.expires_at(capacity.partner_type, now),
+        expires_at=version.expires_at(partner_type, now),
     )
-    row = registration.model_dump()
-    if not await repository.insert_registration(session, row):
-        # The holder's registration may be past its expiry, not yet swept: it ends first (C4).
-        expired = await repository.expire_domain(session, domain, now)
-        if not expired or not await repository.insert_registration(session, row):
-            raise DomainUnavailable(domain)
-        await enqueue(session, [announcements.ended(DOMAIN_EXPIRED, r) for r in expired])
-    await enqueue(session, [announcements.registered(registration)])
-    await session.commit()
-    return _read(registration, now)
 
 
 async def deregister(

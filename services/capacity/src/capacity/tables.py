@@ -29,6 +29,11 @@ class PartnerCapacity(CapacityTable, table=True):
     # The rollup that credited `tier`: only a later (month, revision) replaces it (C6).
     tier_month: str | None = None
     tier_revision: int | None = None
+    # At least the partner's registrations with status `active` (C2): +1 with each registration,
+    # never lowered by deregistration or expiry, and reset to the exact count under the lock
+    # whenever it reaches the limit. Below the limit it proves the partner is under it, so a
+    # registration is decided in one statement; at the limit the registrations are counted.
+    active_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Registration(CapacityTable, table=True):

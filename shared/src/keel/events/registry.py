@@ -4,12 +4,13 @@ Within a version only additive changes are allowed; a breaking change registers 
 selected by the envelope's `dataschema` (absent: the newest version of the type).
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from functools import cached_property
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Discriminator, Tag, TypeAdapter, ValidationError, create_model
 
 from keel.errors import FieldError, field_path
 from keel.events.envelope import CloudEvent
@@ -48,6 +49,17 @@ class EventType(Generic[P]):
 
     def json_schema(self) -> dict[str, Any]:
         return self.payload.model_json_schema(mode="validation")
+
+    def envelope_model(self) -> type[CloudEvent]:
+        """The envelope of this type and version with `data` typed by its payload model: the
+        same model the catalogue's JSON Schema is made from, so both judge alike."""
+        model: type[CloudEvent] = create_model(
+            f"{self.payload.__name__}Envelope",
+            __base__=CloudEvent,
+            type=(Literal[self.name], ...),  # type: ignore[arg-type]
+            data=(self.payload, ...),
+        )
+        return model
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +103,41 @@ class EventRegistry:
     @property
     def topics(self) -> frozenset[str]:
         return frozenset(spec.topic for spec in self)
+
+    @cached_property
+    def _batch(self) -> tuple[TypeAdapter[list[Any]], dict[type[CloudEvent], EventType[Any]]]:
+        """A validator of a whole list of envelopes in one pass (pydantic-core, no Python per
+        item): a union of every type's envelope model, chosen by `type` and `dataschema` (absent:
+        the newest version), as `resolve` chooses."""
+        tags: dict[tuple[Any, Any], str] = {}
+        members: list[Any] = []
+        specs: dict[type[CloudEvent], EventType[Any]] = {}
+        for name, versions in self._types.items():
+            for spec in versions.values():
+                tag = spec.dataschema
+                tags[name, spec.dataschema] = tag
+                model = spec.envelope_model()
+                specs[model] = spec
+                members.append(Annotated[model, Tag(tag)])
+            tags[name, None] = versions[max(versions)].dataschema
+
+        def choose(item: Any) -> str | None:
+            if not isinstance(item, dict):
+                return None
+            return tags.get((item.get("type"), item.get("dataschema")))
+
+        union = Annotated[Union[tuple(members)], Discriminator(choose)]  # type: ignore[valid-type]  # noqa: UP007
+        return TypeAdapter(list[union]), specs  # type: ignore[valid-type]
+
+    def parse_all(self, items: Sequence[Any]) -> list[Event[Any]]:
+        """Every item as an event, validated in one pass; raises ValidationError (each error's
+        `loc` starting with the item's index) if any item is not a valid event of this registry.
+        `parse` then says, item by item, why."""
+        adapter, specs = self._batch
+        return [
+            Event(envelope, envelope.data, specs[type(envelope)])
+            for envelope in adapter.validate_python(items)
+        ]
 
     def resolve(self, envelope: CloudEvent) -> EventType[Any]:
         versions = self._types.get(envelope.type)

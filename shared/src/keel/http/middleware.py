@@ -3,7 +3,6 @@
 import logging
 import time
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keel import context
@@ -11,6 +10,8 @@ from keel.http.problems import internal_error
 from keel.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 access_log = logging.getLogger("keel.access")
+REQUEST_ID_HEADER = context.REQUEST_ID_HEADER.encode()
+TRACEPARENT_HEADER = context.TRACEPARENT.encode()
 
 
 class RequestContextMiddleware:
@@ -41,9 +42,12 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                response_headers = MutableHeaders(scope=message)
-                response_headers[context.REQUEST_ID_HEADER] = trace.trace_id
-                response_headers[context.TRACEPARENT] = trace.traceparent
+                # Appended as raw pairs: the app never sets these two itself.
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (REQUEST_ID_HEADER, trace.trace_id.encode()),
+                    (TRACEPARENT_HEADER, trace.traceparent.encode()),
+                ]
             await send(message)
 
         with context.bind(trace):
@@ -61,7 +65,10 @@ class RequestContextMiddleware:
                 elapsed = time.perf_counter() - started
                 HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
                 HTTP_LATENCY.labels(self.service, method, path).observe(elapsed)
-                access_log.info(
+                # Successes at DEBUG: at thousands of requests a second a line each cost more
+                # than the work; the metrics above count and time every request.
+                access_log.log(
+                    logging.DEBUG if status < 400 else logging.INFO,
                     "%s %s %d",
                     method,
                     scope["path"],

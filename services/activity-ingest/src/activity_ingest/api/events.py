@@ -4,7 +4,7 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 
 from activity_ingest import service
-from activity_ingest.dependencies import IngestSettingsDep, ProducerDep
+from activity_ingest.dependencies import IngestDoorDep
 from activity_ingest.schemas import IngestReport
 from keel.errors import (
     BadRequest,
@@ -15,7 +15,6 @@ from keel.errors import (
 )
 from keel.events.envelope import BATCH_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE
 from keel.http.app import API_PREFIX
-from keel.http.dependencies import ClockDep, SessionDep
 from keel.http.openapi import problem_responses
 
 router = APIRouter(prefix=API_PREFIX, tags=["events"])
@@ -43,13 +42,7 @@ SINGLE_TYPES = {STRUCTURED_CONTENT_TYPE, "application/json"}
         }
     },
 )
-async def submit_events(
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: IngestSettingsDep,
-    _: ProducerDep,
-) -> IngestReport:
+async def submit_events(request: Request, door: IngestDoorDep) -> IngestReport:
     """Accept upstream events: `accepted` means durably logged and bound for Kafka.
 
     Each event gets a result, in order: `accepted`, `duplicate` (same `source` and `id` seen
@@ -57,6 +50,7 @@ async def submit_events(
     are accepted even when others are rejected. A single event that is rejected answers 422
     (problem details naming each field) instead of 202.
     """
+    settings = door.settings
     body = await _read_limited(request, settings.max_body_bytes)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in SINGLE_TYPES | {BATCH_CONTENT_TYPE}:
@@ -69,7 +63,7 @@ async def submit_events(
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BadRequest(f"the body is not valid JSON: {error}") from error
     items = _items(parsed, content_type, settings.max_batch_events)
-    report = await service.ingest(session, items, now=clock.now(), settings=settings)
+    report = await service.ingest(door.log, items, now=door.clock.now(), settings=settings)
     if not isinstance(parsed, list) and report.rejected:
         # A lone event that is refused is the request's failure: a 422 any HTTP client notices.
         [result] = report.results

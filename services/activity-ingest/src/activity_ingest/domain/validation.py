@@ -1,5 +1,6 @@
 """Whether one submitted item is an acceptable event: pure, with the time passed in."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,36 @@ class Rejection:
 
     reason: str
     errors: tuple[FieldError, ...]
+
+
+def validate_events(
+    items: Sequence[Any], registry: EventRegistry, *, now: datetime, max_future_skew: timedelta
+) -> list[Event[Any] | Rejection]:
+    """Each item's verdict, in order, as `validate_event` gives it.
+
+    The items are validated in one pass against the registry's envelope models. If some are
+    refused, those are judged one by one for their exact errors, and the rest in one pass again.
+    """
+    verdicts: list[Event[Any] | Rejection]
+    try:
+        verdicts = list(registry.parse_all(items))
+    except ValidationError as error:
+        refused = {detail["loc"][0] for detail in error.errors()}
+        passed = [index for index in range(len(items)) if index not in refused]
+        events = iter(registry.parse_all([items[index] for index in passed]))
+        verdicts = [
+            validate_event(item, registry, now=now, max_future_skew=max_future_skew)
+            if index in refused
+            else next(events)
+            for index, item in enumerate(items)
+        ]
+    latest = now + max_future_skew
+    return [
+        _too_far_ahead(max_future_skew)
+        if isinstance(verdict, Event) and verdict.time > latest
+        else verdict
+        for verdict in verdicts
+    ]
 
 
 def validate_event(
@@ -43,8 +74,12 @@ def validate_event(
     except EventRejected as rejected:
         return Rejection(rejected.reason, rejected.errors)
     if envelope.time > now + max_future_skew:
-        seconds = int(max_future_skew.total_seconds())
-        return Rejection(
-            "future_time", (FieldError("time", f"is more than {seconds} seconds in the future"),)
-        )
+        return _too_far_ahead(max_future_skew)
     return event
+
+
+def _too_far_ahead(max_future_skew: timedelta) -> Rejection:
+    seconds = int(max_future_skew.total_seconds())
+    return Rejection(
+        "future_time", (FieldError("time", f"is more than {seconds} seconds in the future"),)
+    )

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from capacity import service
-from capacity.dependencies import DomainDep, PolicyDep
+from capacity.dependencies import DomainDep, PolicyDep, RegistrarDep
 from capacity.schemas import (
     CapacityRead,
     Deregistration,
@@ -14,6 +14,7 @@ from capacity.schemas import (
     RegistrationQuery,
     RegistrationRead,
 )
+from keel.events.payloads.common import Identifier
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import (
     AdminDep,
@@ -30,17 +31,14 @@ REGISTRATIONS = "/partners/{partner_id}/registrations"
 
 @router.post(REGISTRATIONS, status_code=status.HTTP_201_CREATED)
 async def register(
-    partner_id: str,
-    lead: RegistrationCreate,
-    session: SessionDep,
-    clock: ClockDep,
-    policy: PolicyDep,
-    _: PartnerWriterDep,
+    partner_id: Identifier, lead: RegistrationCreate, door: RegistrarDep
 ) -> RegistrationRead:
     """Register a lead by its website (C1): its registrable domain is held by the partner.
     409 `capacity-exceeded` (with `limit` and `used`) at the limit (C2, C6); 409
     `domain-unavailable` when reserved or held by any partner, this one included (C3)."""
-    return await service.register(session, partner_id, lead, now=clock.now(), policy=policy)
+    return await service.register(
+        door.registrar, partner_id, lead, now=door.clock.now(), policy=door.policy
+    )
 
 
 @router.get(REGISTRATIONS)

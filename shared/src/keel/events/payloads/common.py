@@ -4,7 +4,14 @@ from decimal import Decimal
 from typing import Annotated
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from keel.domains import NotADomain, registrable_domain
 from keel.money import Amount
@@ -79,7 +86,19 @@ Email = Annotated[
     Field(description="An email address; stored lower case", examples=["ana@agency.example"]),
 ]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-NonNegativeAmount = Annotated[Amount, Field(ge=Decimal(0))]
+NonNegativeAmount = Annotated[
+    Amount,
+    Field(ge=Decimal(0)),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": r"^\+?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"},
+            ]
+        },
+        mode="validation",
+    ),
+]
 
 
 class Payload(BaseModel):

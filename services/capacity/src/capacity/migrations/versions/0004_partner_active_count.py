@@ -1,0 +1,33 @@
+"""partner_capacity.active_count: an upper bound of the active registrations (C2)
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-02
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | Sequence[str] | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column(
+        "partner_capacity",
+        sa.Column("active_count", sa.Integer(), server_default="0", nullable=False),
+    )
+    op.execute(
+        "UPDATE partner_capacity p SET active_count = ("
+        "SELECT count(*) FROM registration r"
+        " WHERE r.partner_id = p.partner_id AND r.status = 'active')"
+    )
+
+
+def downgrade() -> None:
+    op.drop_column("partner_capacity", "active_count")
