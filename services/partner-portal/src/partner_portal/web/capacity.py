@@ -1,0 +1,82 @@
+"""The capacity manager: the partner's registrations searched and sorted (C7), a lead
+registered, rows deregistered in bulk after a confirmation listing the domains (C5)."""
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from partner_portal.upstream import Upstream
+from partner_portal.web.rendering import PageRoute, render
+from partner_portal.web.session import check_post
+from partner_portal.web.viewer import ViewerDep
+
+router = APIRouter(prefix="/partners/{partner_id}/capacity", route_class=PageRoute)
+
+SORTS = ("domain", "company", "contact_name", "country")
+
+
+@router.get("", include_in_schema=False)
+async def capacity(
+    request: Request,
+    viewer: ViewerDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Annotated[Literal["domain", "company", "contact_name", "country"], Query()] = "domain",
+    order: Annotated[Literal["asc", "desc"], Query()] = "asc",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    base = f"/v1/partners/{viewer.partner_id}"
+    params: dict[str, Any] = {"sort": sort, "order": order, "page": page, "page_size": 25}
+    if q:
+        params["q"] = q
+    caller = viewer.portal
+    usage, found = await asyncio.gather(
+        caller.ask(Upstream.CAPACITY, f"{base}/capacity"),
+        caller.ask(Upstream.CAPACITY, f"{base}/registrations", params),
+    )
+    pages = max(1, -(-found["total"] // found["page_size"]))
+    return render(
+        request,
+        "capacity.html",
+        {
+            "viewer": viewer,
+            "usage": usage,
+            "found": found,
+            "pages": pages,
+            "q": q or "",
+            "sort": sort,
+            "order": order,
+            "sorts": SORTS,
+        },
+    )
+
+
+@router.post("/register", include_in_schema=False)
+async def register(
+    request: Request,
+    viewer: ViewerDep,
+    website: Annotated[str, Form(max_length=500)],
+    company: Annotated[str, Form(max_length=200)],
+    contact_name: Annotated[str, Form(max_length=200)],
+    country: Annotated[str, Form(max_length=2)],
+) -> Response:
+    await check_post(request)
+    body = {"website": website, "company": company, "contact_name": contact_name}
+    body["country"] = country
+    path = f"/v1/partners/{viewer.partner_id}/registrations"
+    await viewer.portal.upstreams.post(Upstream.CAPACITY, path, viewer.portal.caller, body)
+    return RedirectResponse(f"/partners/{viewer.partner_id}/capacity", 303)
+
+
+@router.post("/deregister", include_in_schema=False)
+async def deregister(
+    request: Request,
+    viewer: ViewerDep,
+    domains: Annotated[list[str], Form(min_length=1, max_length=500)],
+) -> Response:
+    await check_post(request)
+    path = f"/v1/partners/{viewer.partner_id}/registrations/deregister"
+    body = {"domains": domains, "confirm": True}
+    await viewer.portal.upstreams.post(Upstream.CAPACITY, path, viewer.portal.caller, body)
+    return RedirectResponse(f"/partners/{viewer.partner_id}/capacity", 303)

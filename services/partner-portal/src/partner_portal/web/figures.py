@@ -1,0 +1,237 @@
+"""Pages of figures the owners hold (tier, breakdown, explanations, calculator): fetched with
+the partner's own token, each section on its own so one owner's outage leaves the rest."""
+
+import asyncio
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from babel import Locale
+from fastapi import APIRouter, Form, Query, Request, Response
+
+from partner_portal import service
+from partner_portal.schemas import PointChangesQuery
+from partner_portal.upstream import Section, Upstream, section
+from partner_portal.web import charts
+from partner_portal.web.rendering import PageRoute, locale_of, render
+from partner_portal.web.session import check_post
+from partner_portal.web.viewer import Viewer, ViewerDep
+
+router = APIRouter(prefix="/partners/{partner_id}", route_class=PageRoute)
+
+TRACKS = ("total", "sold", "sourced", "managed")
+
+
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+async def _ask(viewer: Viewer, upstream: Upstream, path: str, **params: Any) -> Any:
+    wanted = {name: value for name, value in params.items() if value is not None}
+    return await viewer.portal.ask(upstream, path, wanted)
+
+
+def _model(policies: dict[str, Any], version: str) -> dict[str, Any] | None:
+    return next((m for m in policies.get("tier_models", []) if m["version"] == version), None)
+
+
+@router.get("/tier", include_in_schema=False)
+async def tier(
+    request: Request, viewer: ViewerDep, target: Annotated[str | None, Query(max_length=50)] = None
+) -> Response:
+    """Credited tier, tier performance, the chart per track with the next tier's line, insights,
+    account performance and what a chosen tier needs ("get to")."""
+    base = f"/v1/partners/{viewer.partner_id}"
+    found, policies = await asyncio.gather(
+        section("tier", _ask(viewer, Upstream.TIER, f"{base}/tier", month=_month(viewer.as_of))),
+        section("policies", _ask(viewer, Upstream.TIER, "/v1/policies")),
+    )
+    bars: list[charts.TrackBar] = []
+    tiers: list[dict[str, Any]] = []
+    if found.value is not None:
+        insights = {t["track"]: t for t in found.value["insights"]["tracks"]}
+        bars = charts.track_bars(
+            [
+                (
+                    track,
+                    Decimal(insights[track]["value"]),
+                    Decimal(insights[track]["next_minimum"])
+                    if insights[track]["next_minimum"] is not None
+                    else None,
+                    insights[track]["next_tier"],
+                )
+                for track in insights
+            ]
+        )
+        model = _model(policies.value or {}, found.value["model"])
+        tiers = model["tiers"] if model else []
+    chosen = next((t for t in tiers if t["tier"] == target), None)
+    return render(
+        request,
+        "tier.html",
+        {
+            "viewer": viewer,
+            "tier": found.value,
+            "sections": {"tier": found, "policies": policies},
+            "bars": bars,
+            "tiers": tiers,
+            "chosen": chosen,
+            "values": _track_values(found.value) if found.value else {},
+        },
+    )
+
+
+def _track_values(answer: dict[str, Any]) -> dict[str, Decimal]:
+    values = {name: Decimal(v) for name, v in answer["points"].items()}
+    for name, value in answer.get("mrr_usd", {}).items():
+        values[f"{name}_mrr_usd"] = Decimal(value)
+    return {f"{name}_points" if not name.endswith("_usd") else name: v for name, v in values.items()}
+
+
+@router.get("/breakdown", include_in_schema=False)
+async def breakdown(
+    request: Request,
+    viewer: ViewerDep,
+    deal_type: Annotated[str | None, Query(max_length=20)] = None,
+    market_type: Annotated[str | None, Query(max_length=20)] = None,
+    client: Annotated[str | None, Query(max_length=200)] = None,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+) -> Response:
+    """The per-client table with deal-type and market-type filters, one client's history,
+    progress over time (6 months and 3 projected) and the tier point changes of a range (D6)."""
+    base = f"/v1/partners/{viewer.partner_id}"
+    calls: list[Any] = [
+        section(
+            "breakdown",
+            _ask(
+                viewer,
+                Upstream.TIER,
+                f"{base}/points-breakdown",
+                month=_month(viewer.as_of),
+                deal_type=deal_type or None,
+                market_type=market_type or None,
+            ),
+        ),
+        section("progress", _ask(viewer, Upstream.TIER, f"{base}/progress", months=6)),
+    ]
+    if client:
+        calls.append(
+            section(
+                "history",
+                _ask(
+                    viewer,
+                    Upstream.TIER,
+                    f"{base}/clients/{client}/points-history",
+                    as_of=viewer.as_of.isoformat(),
+                ),
+            )
+        )
+    found: list[Section[Any]] = await asyncio.gather(*calls)
+    changes = None
+    if start and end:
+        wanted = PointChangesQuery.model_validate({"from": start, "to": end})
+        changes = await service.point_changes_between(viewer.portal, viewer.partner_id, wanted)
+    progress = found[1].value["months"] if found[1].value else []
+    points = charts.progress_points(
+        [(m["month"], Decimal(m["total"] or 0), m["projected"]) for m in progress]
+    )
+    actual = [p for p in points if not p.projected]
+    projected = actual[-1:] + [p for p in points if p.projected]
+    return render(
+        request,
+        "breakdown.html",
+        {
+            "viewer": viewer,
+            "breakdown": found[0].value,
+            "sections": {s.name: s for s in found},
+            "history": found[2].value if client else None,
+            "client": client,
+            "deal_type": deal_type or "",
+            "market_type": market_type or "",
+            "points": points,
+            "line": {"actual": charts.polyline(actual), "projected": charts.polyline(projected)},
+            "changes": changes,
+            "start": start,
+            "end": end,
+        },
+    )
+
+
+@router.get("/explain", include_in_schema=False)
+async def explain(request: Request, viewer: ViewerDep) -> Response:
+    """A figure's derivation down to rule ids, policy versions and events (the tier engine's
+    explain route)."""
+    answer = await _ask(
+        viewer,
+        Upstream.TIER,
+        f"/v1/partners/{viewer.partner_id}/tier/explain",
+        month=_month(viewer.as_of),
+    )
+    return render(request, "explain.html", {"viewer": viewer, "explained": answer})
+
+
+def _calculator_lists(policies: dict[str, Any], locale: str) -> dict[str, Any]:
+    """Currencies from the point-unit table in force (P1), countries named in the page's
+    language, growth markets (P3) marked from the policy."""
+    units = policies.get("currency_units", [])
+    currencies = sorted(units[-1]["units"]) if units else []
+    markets = policies.get("growth_markets", [])
+    growth = set(markets[-1]["countries"]) if markets else set()
+    names = Locale.parse(locale).territories
+    countries = sorted(
+        ((code, names[code]) for code in names if len(code) == 2 and code.isalpha()),
+        key=lambda pair: pair[1],
+    )
+    return {"currencies": currencies, "countries": countries, "growth": growth}
+
+
+@router.get("/calculator", include_in_schema=False)
+async def calculator(
+    request: Request, viewer: ViewerDep, tab: Literal["points", "currency"] = "points"
+) -> Response:
+    policies = await _ask(viewer, Upstream.TIER, "/v1/policies")
+    context = {"viewer": viewer, "tab": tab, "result": None, "asked": {}}
+    context |= _calculator_lists(policies, locale_of(request))
+    return render(request, "calculator.html", context)
+
+
+@router.post("/calculator", include_in_schema=False)
+async def calculate(
+    request: Request,
+    viewer: ViewerDep,
+    tab: Annotated[Literal["points", "currency"], Form()],
+    currency: Annotated[str, Form(max_length=3)],
+    country: Annotated[str, Form(max_length=2)],
+    deal_type: Annotated[str, Form(max_length=20)] = "sourced",
+    amount: Annotated[str, Form(max_length=30)] = "",
+    will_manage: Annotated[bool, Form()] = False,
+    other_managing_partners: Annotated[int, Form(ge=0, le=1000)] = 0,
+    direction: Annotated[str, Form(max_length=30)] = "points_to_currency",
+    sold: Annotated[str, Form(max_length=30)] = "",
+    managed: Annotated[str, Form(max_length=30)] = "",
+) -> Response:
+    """T6 at the tier engine: points of a deal, or points to currency and back."""
+    await check_post(request)
+    common = {"currency": currency, "country": country, "deal_type": deal_type}
+    if tab == "points":
+        body: dict[str, Any] = common | {
+            "amount": amount,
+            "will_manage": will_manage,
+            "other_managing_partners": other_managing_partners,
+        }
+        path = "/v1/calculator/points"
+    else:
+        keys = (
+            ("sold_points", "managed_points")
+            if direction == "points_to_currency"
+            else ("sold_value", "managed_value")
+        )
+        body = common | {"direction": direction}
+        body |= {k: v for k, v in zip(keys, (sold, managed), strict=True) if v}
+        path = "/v1/calculator/currency"
+    result = await viewer.portal.upstreams.post(Upstream.TIER, path, viewer.portal.caller, body)
+    policies = await _ask(viewer, Upstream.TIER, "/v1/policies")
+    context = {"viewer": viewer, "tab": tab, "result": result, "asked": body}
+    context |= _calculator_lists(policies, locale_of(request))
+    return render(request, "calculator.html", context)

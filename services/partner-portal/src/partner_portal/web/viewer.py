@@ -1,0 +1,43 @@
+"""Who looks at which partner's pages, as of which day (M8 time travel, kept in the URL)."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from keel.auth import Principal
+from keel.clock import today
+from keel.http.dependencies import ClockDep, SessionDep
+from partner_portal.service import Portal
+from partner_portal.upstream import Caller
+from partner_portal.web.session import may_view, signed_in
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    principal: Principal
+    partner_id: str
+    portal: Portal
+    as_of: date
+    today: date
+    # The `as_of` of the URL, None when the page shows today: links keep it.
+    travelled: date | None
+
+
+async def get_viewer(
+    request: Request,
+    partner_id: str,
+    session: SessionDep,
+    clock: ClockDep,
+    as_of: Annotated[date | None, Query(description="See the pages as of a past day")] = None,
+) -> Viewer:
+    principal, token = signed_in(request)
+    may_view(principal, partner_id, request.url.path)
+    state = request.app.state
+    portal = Portal(session, state.upstreams, state.policy, state.portal_settings, Caller(token))
+    now = today(clock)
+    return Viewer(principal, partner_id, portal, as_of or now, now, as_of)
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
