@@ -3,8 +3,10 @@ for figures the portal does not hold, from their owners over HTTP with the partn
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import ValidationError
 
+from keel.errors import FieldError, ValidationFailed, field_path
 from partner_portal import service
 from partner_portal.schemas import ClientsQuery
 from partner_portal.web.rendering import PageRoute, render
@@ -15,9 +17,22 @@ router = APIRouter(prefix="/partners/{partner_id}", route_class=PageRoute)
 CLIENT_TABS = ("details", "renewals", "usage", "engagement", "why")
 
 
+async def clients_query(request: Request) -> ClientsQuery:
+    """The table's state from the URL; an empty field of a GET form means "any"."""
+    given = {k: v for k, v in request.query_params.items() if v and k in ClientsQuery.model_fields}
+    try:
+        return ClientsQuery.model_validate(given)
+    except ValidationError as error:
+        errors = [FieldError(field_path(e["loc"]), e["msg"]) for e in error.errors()]
+        raise ValidationFailed("the clients table's query is not valid", errors=errors) from error
+
+
+ClientsQueryDep = Annotated[ClientsQuery, Depends(clients_query)]
+
+
 @router.get("/", include_in_schema=False)
 async def dashboard(
-    request: Request, viewer: ViewerDep, wanted: Annotated[ClientsQuery, Query()]
+    request: Request, viewer: ViewerDep, wanted: ClientsQueryDep
 ) -> Response:
     """Alerts, summaries and the clients table (search, filter, sort and page in the URL)."""
     portal, partner_id, day = viewer.portal, viewer.partner_id, viewer.as_of
@@ -32,7 +47,7 @@ async def dashboard(
 
 
 @router.get("/clients.csv", include_in_schema=False)
-async def clients_csv(viewer: ViewerDep, wanted: Annotated[ClientsQuery, Query()]) -> Response:
+async def clients_csv(viewer: ViewerDep, wanted: ClientsQueryDep) -> Response:
     """The rows the table shows, as CSV (the JSON API's own export)."""
     page = await service.clients_page(viewer.portal, viewer.partner_id, wanted, viewer.as_of)
     name = f"clients-{viewer.partner_id}-{viewer.as_of}.csv"
