@@ -39,8 +39,12 @@ run: install ## Run the system on embedded PostgreSQL and Kafka (or on the URLs 
 token: install ## Print a development token: make token SCOPE=partner:read PARTNER=p-1
 	@$(RUN) keel-devstack token --scope $(or $(SCOPE),admin) $(if $(PARTNER),--partner-id $(PARTNER))
 
+.PHONY: browser
+browser: ## Debian's Chromium for the portal's browser tests (never `playwright install`)
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
 .PHONY: test
-test: install k8s-validate ## Validate the manifests, then run every test against real PostgreSQL and Kafka
+test: install browser k8s-validate ## Validate the manifests, then run every test against real PostgreSQL and Kafka
 	$(RUN) pytest $(PYTEST_ARGS)
 
 .PHONY: k8s-validate
