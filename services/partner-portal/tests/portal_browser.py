@@ -43,7 +43,7 @@ async def served(app: FastAPI) -> AsyncIterator[str]:
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # uvicorn offers no event to await  # noqa: ASYNC110
         await asyncio.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -9,9 +9,8 @@ from decimal import Decimal
 import pytest
 from babel.messages.extract import extract_from_dir
 
-from partner_portal.web import formatting, i18n
+from partner_portal.web import STATIC, formatting, i18n
 from partner_portal.web.rendering import TEMPLATES
-from partner_portal.web import STATIC
 
 # The sha256 of htmx.org@2.0.4's dist/htmx.min.js as `npm pack htmx.org@2.0.4` delivers it.
 HTMX_SHA256 = "e209dda5c8235479f3166defc7750e1dbcd5a5c1808b7792fc2e6733768fb447"

@@ -26,7 +26,8 @@ async def test_a_partner_signs_in_and_uses_the_dashboard_in_a_real_browser(
             await page.get_by_role("button", name="Sign in").click()
             await page.wait_for_url(f"{base}/partners/p-1/")
             cookie = next(c for c in await web.context.cookies() if c["name"] == "portal_session")
-            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+            assert cookie["httpOnly"]
+            assert cookie["sameSite"] == "Strict"
             assert await page.evaluate("document.cookie.includes('portal_session')") is False
 
             # Dashboard as of the world's day: alerts, clients table, filter, sort, CSV.
@@ -63,7 +64,8 @@ async def test_a_partner_signs_in_and_uses_the_dashboard_in_a_real_browser(
 
             # Another partner's URL: refused, never its data.
             answer = await page.goto("/partners/p-2/")
-            assert answer is not None and answer.status == 403
+            assert answer is not None
+            assert answer.status == 403
             assert "Delta Dairy" not in await page.inner_text("body")
 
             # Every language: the switcher keeps the choice in a cookie.

@@ -1,5 +1,6 @@
 """Sign in, sign out, the language switcher and the admin's "view as partner" picker."""
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated
 
@@ -31,7 +32,7 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
-def _with_local(context: dict[str, object], runtime: Runtime) -> dict[str, object]:
+def _with_local(context: Mapping[str, object], runtime: Runtime) -> dict[str, object]:
     return {**context, "local": runtime.settings.service.environment == "local"}
 
 
@@ -128,4 +129,3 @@ async def view_as(request: Request, partner_id: str | None = None) -> Response:
     if partner_id:
         return RedirectResponse(f"/partners/{partner_id.strip()}/", 303)
     return render(request, "view_as.html", {"principal": principal})
-

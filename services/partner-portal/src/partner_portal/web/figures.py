@@ -85,7 +85,7 @@ def _track_values(answer: dict[str, Any]) -> dict[str, Decimal]:
     values = {name: Decimal(v) for name, v in answer["points"].items()}
     for name, value in answer.get("mrr_usd", {}).items():
         values[f"{name}_mrr_usd"] = Decimal(value)
-    return {f"{name}_points" if not name.endswith("_usd") else name: v for name, v in values.items()}
+    return {name if name.endswith("_usd") else f"{name}_points": v for name, v in values.items()}
 
 
 @router.get("/breakdown", include_in_schema=False)
@@ -180,7 +180,7 @@ def _calculator_lists(policies: dict[str, Any], locale: str) -> dict[str, Any]:
     growth = set(markets[-1]["countries"]) if markets else set()
     names = Locale.parse(locale).territories
     countries = sorted(
-        ((code, names[code]) for code in names if len(code) == 2 and code.isalpha()),
+        ((str(code), str(name)) for code, name in names.items() if str(code).isalpha()),
         key=lambda pair: pair[1],
     )
     return {"currencies": currencies, "countries": countries, "growth": growth}
@@ -191,7 +191,7 @@ async def calculator(
     request: Request, viewer: ViewerDep, tab: Literal["points", "currency"] = "points"
 ) -> Response:
     policies = await _ask(viewer, Upstream.TIER, "/v1/policies")
-    context = {"viewer": viewer, "tab": tab, "result": None, "asked": {}}
+    context: dict[str, Any] = {"viewer": viewer, "tab": tab, "result": None, "asked": {}}
     context |= _calculator_lists(policies, locale_of(request))
     return render(request, "calculator.html", context)
 
@@ -232,6 +232,6 @@ async def calculate(
         path = "/v1/calculator/currency"
     result = await viewer.portal.upstreams.post(Upstream.TIER, path, viewer.portal.caller, body)
     policies = await _ask(viewer, Upstream.TIER, "/v1/policies")
-    context = {"viewer": viewer, "tab": tab, "result": result, "asked": body}
+    context: dict[str, Any] = {"viewer": viewer, "tab": tab, "result": result, "asked": body}
     context |= _calculator_lists(policies, locale_of(request))
     return render(request, "calculator.html", context)

@@ -20,16 +20,12 @@ def number(value: Decimal | int | str, locale: str) -> str:
 
 
 def money(value: Decimal | str, currency: str, locale: str) -> str:
-    return format_currency(
-        display(Decimal(value)), currency, locale=locale, currency_digits=False
-    )
+    return format_currency(display(Decimal(value)), currency, locale=locale, currency_digits=False)
 
 
 def percent(value: Decimal | str, locale: str) -> str:
     """`value` in percent (90 is 90 %), half-up to 2 places."""
-    return format_percent(
-        display(Decimal(value)) / 100, format="#,##0.##%", locale=locale
-    )
+    return format_percent(display(Decimal(value)) / 100, format="#,##0.##%", locale=locale)
 
 
 def day(value: date | datetime | str, locale: str) -> str:

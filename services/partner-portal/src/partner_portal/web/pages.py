@@ -31,9 +31,7 @@ ClientsQueryDep = Annotated[ClientsQuery, Depends(clients_query)]
 
 
 @router.get("/", include_in_schema=False)
-async def dashboard(
-    request: Request, viewer: ViewerDep, wanted: ClientsQueryDep
-) -> Response:
+async def dashboard(request: Request, viewer: ViewerDep, wanted: ClientsQueryDep) -> Response:
     """Alerts, summaries and the clients table (search, filter, sort and page in the URL)."""
     portal, partner_id, day = viewer.portal, viewer.partner_id, viewer.as_of
     board = await service.dashboard(portal, partner_id, day)

@@ -69,9 +69,7 @@ async def remove_access(
             "the confirmation must be the word REMOVE",
             errors=[FieldError("confirmation", f"type {CONFIRM_WORD}")],
         )
-    path = (
-        f"/v1/partners/{viewer.partner_id}/users/{user_id}/clients/{client_id}/remove-access"
-    )
+    path = f"/v1/partners/{viewer.partner_id}/users/{user_id}/clients/{client_id}/remove-access"
     body: dict[str, Literal["REMOVE"]] = {"confirm": "REMOVE"}
     await viewer.portal.upstreams.post(Upstream.LEDGER, path, viewer.portal.caller, body)
     return _back(f"/partners/{viewer.partner_id}", user_id)

@@ -69,23 +69,20 @@ def render(
 ) -> HTMLResponse:
     locale = locale_of(request)
     messages = MESSAGES[locale]
-    html = (
-        ENVIRONMENT.get_template(template)
-        .render(
-            {
-                **context,
-                "request": request,
-                "locale": locale,
-                "csrf": csrf_token(request),
-                "with_query": partial(_with_query, request),
-                "gettext": messages.gettext,
-                "_": messages.gettext,
-                "number": partial(formatting.number, locale=locale),
-                "money": partial(formatting.money, locale=locale),
-                "percent": partial(formatting.percent, locale=locale),
-                "day": partial(formatting.day, locale=locale),
-            }
-        )
+    html = ENVIRONMENT.get_template(template).render(
+        {
+            **context,
+            "request": request,
+            "locale": locale,
+            "csrf": csrf_token(request),
+            "with_query": partial(_with_query, request),
+            "gettext": messages.gettext,
+            "_": messages.gettext,
+            "number": partial(formatting.number, locale=locale),
+            "money": partial(formatting.money, locale=locale),
+            "percent": partial(formatting.percent, locale=locale),
+            "day": partial(formatting.day, locale=locale),
+        }
     )
     response = HTMLResponse(html, status_code=status)
     response.headers["Content-Language"] = locale
