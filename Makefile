@@ -62,12 +62,12 @@ format: install ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-SERVICES := activity-ingest credit-ledger tier-engine capacity
+SERVICES := activity-ingest credit-ledger tier-engine capacity partner-portal
 REGISTRY ?= partner-credit
 VERSION ?= 0.1.0
 
 .PHONY: images
-images: ## Build the four service images with Docker: make images REGISTRY=... VERSION=...
+images: ## Build the five service images with Docker: make images REGISTRY=... VERSION=...
 	for service in $(SERVICES); do \
 	  docker build -f services/$$service/Dockerfile -t $(REGISTRY)/$$service:$(VERSION) . || exit 1; \
 	done
@@ -97,3 +97,7 @@ bench-tier: install ## Benchmark the tier engine's rollup at 10k partners / 1M d
 bench-capacity: install ## Benchmark capacity (50 clients over 1,000 partners): bench/results/capacity.json
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(RUN) python bench/registrations.py
+
+.PHONY: bench-portal
+bench-portal: install ## Benchmark the partner portal (1,000 clients seeded through ingest): bench/results/portal.json
+	$(RUN) python bench/portal.py

@@ -11,6 +11,9 @@ from credit_ledger.config import SERVICE_NAME as LEDGER
 from credit_ledger.migrate import MIGRATIONS as LEDGER_MIGRATIONS
 from keel.settings import Settings
 from keel.testing.plugin import MakeServiceSettings
+from partner_portal.config import SERVICE_NAME as PORTAL
+from partner_portal.config import PortalServiceSettings, PortalSettings
+from partner_portal.migrate import MIGRATIONS as PORTAL_MIGRATIONS
 from tier_engine.config import SERVICE_NAME as TIER
 from tier_engine.migrate import MIGRATIONS as TIER_MIGRATIONS
 
@@ -33,3 +36,18 @@ async def tier_settings(make_service_settings: MakeServiceSettings) -> Settings:
 @pytest.fixture
 async def capacity_settings(make_service_settings: MakeServiceSettings) -> Settings:
     return await make_service_settings(Settings, CAPACITY, CAPACITY_MIGRATIONS)
+
+
+# Where the portal finds the four services when they run in-process (keel.testing.running.serving).
+IN_PROCESS = PortalSettings(
+    ingest_url="http://activity-ingest",
+    ledger_url="http://credit-ledger",
+    tier_url="http://tier-engine",
+    capacity_url="http://capacity",
+)
+
+
+@pytest.fixture
+async def portal_settings(make_service_settings: MakeServiceSettings) -> PortalServiceSettings:
+    settings = await make_service_settings(PortalServiceSettings, PORTAL, PORTAL_MIGRATIONS)
+    return settings.model_copy(update={"portal": IN_PROCESS})

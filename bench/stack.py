@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PORTS = (8001, 8002, 8003, 8004)
+PORTS = (8001, 8002, 8003, 8004, 8005)
 
 
 def ready(port: int) -> bool:

@@ -19,6 +19,8 @@ from capacity import config as capacity_config
 from credit_ledger import cli as ledger_cli
 from credit_ledger import config as ledger_config
 from keel.settings import KafkaSettings, ServiceSettings, Settings
+from partner_portal import cli as portal_cli
+from partner_portal import config as portal_config
 from tier_engine import cli as tier_cli
 from tier_engine import config as tier_config
 
@@ -30,6 +32,7 @@ SERVICES = {
     "credit-ledger": (ledger_config, ledger_cli),
     "tier-engine": (tier_config, tier_cli),
     "capacity": (capacity_config, capacity_cli),
+    "partner-portal": (portal_config, portal_cli),
 }
 # Commands that read only DATABASE_URL (PostgresSettings), not the whole service settings.
 DATABASE_ONLY = {"migrate", "await-schema"}
@@ -111,7 +114,7 @@ def rendered(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
     return render(request.param)
 
 
-def test_every_overlay_runs_all_four_services_and_the_topics_job(
+def test_every_overlay_runs_all_five_services_and_the_topics_job(
     rendered: list[dict[str, Any]],
 ) -> None:
     services = {service for service, _, _ in containers(rendered)}
@@ -181,8 +184,8 @@ def test_the_policy_directory_is_where_the_policies_configmap_is_mounted(
         mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
         assert mounts.get(env["SERVICE_POLICY_DIR"]) == "policies", f"{service}: {mounts}"
         mounted += 1
-    # api and worker of three services, and the tier engine's rollup.
-    assert mounted == 7
+    # api and worker of four services, and the tier engine's rollup.
+    assert mounted == 9
 
 
 def test_the_worker_outlives_a_consumer_batch_on_shutdown(rendered: list[dict[str, Any]]) -> None:
@@ -220,3 +223,36 @@ def test_compose_migrates_before_the_services_start(compose_services: dict[str, 
             depends = compose_services[f"{service}-{process}"]["depends_on"]
             assert depends[f"{service}-migrate"]["condition"] == "service_completed_successfully"
             assert depends["topics"]["condition"] == "service_completed_successfully"
+
+
+def test_the_portal_reaches_the_four_apis_through_their_services(
+    rendered: list[dict[str, Any]],
+) -> None:
+    """Its base URLs name the four Services, and a NetworkPolicy lets its api pods reach the
+    pods behind them (everything else stays denied)."""
+    services = {r["metadata"]["name"] for r in rendered if r["kind"] == "Service"}
+    [portal_env] = [
+        env
+        for service, container, env in containers(rendered)
+        if service == "partner-portal" and container["args"] == ["api"]
+    ]
+    urls = {portal_env[f"PORTAL_{name}_URL"] for name in ("INGEST", "LEDGER", "TIER", "CAPACITY")}
+    assert (
+        {url.removeprefix("http://") for url in urls}
+        == {f"{service}-api" for service in SERVICES if service != "partner-portal"}
+        <= services
+    )
+    [policy] = [
+        r
+        for r in rendered
+        if r["kind"] == "NetworkPolicy" and r["metadata"]["name"] == "partner-portal-to-apis"
+    ]
+    assert (
+        policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "partner-portal"
+    )
+    [egress] = policy["spec"]["egress"]
+    [target] = egress["to"]
+    assert set(target["podSelector"]["matchExpressions"][0]["values"]) == set(SERVICES) - {
+        "partner-portal"
+    }
+    assert egress["ports"] == [{"port": 8000, "protocol": "TCP"}]

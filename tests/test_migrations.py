@@ -16,6 +16,8 @@ from credit_ledger import migrate as ledger_migrate
 from credit_ledger import tables as ledger_tables
 from keel import tables as keel_tables
 from keel.testing.plugin import MakeDatabase
+from partner_portal import migrate as portal_migrate
+from partner_portal import tables as portal_tables
 from tier_engine import migrate as tier_migrate
 from tier_engine import tables as tier_tables
 
@@ -24,6 +26,7 @@ SERVICES = {
     "credit-ledger": (ledger_migrate.MIGRATIONS, ledger_tables.metadata),
     "tier-engine": (tier_migrate.MIGRATIONS, tier_tables.metadata),
     "capacity": (capacity_migrate.MIGRATIONS, capacity_tables.metadata),
+    "partner-portal": (portal_migrate.MIGRATIONS, portal_tables.metadata),
 }
 
 

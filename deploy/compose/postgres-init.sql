@@ -3,3 +3,4 @@ CREATE DATABASE activity_ingest;
 CREATE DATABASE credit_ledger;
 CREATE DATABASE tier_engine;
 CREATE DATABASE capacity;
+CREATE DATABASE partner_portal;

@@ -60,7 +60,16 @@ SERVICES = (
     Service("credit-ledger", 8002),
     Service("tier-engine", 8003),
     Service("capacity", 8004),
+    Service("partner-portal", 8005),
 )
+PORTS = {service.name: service.port for service in SERVICES}
+# Where the portal finds the four services it reads (its PORTAL_*_URL settings).
+PORTAL_UPSTREAMS = {
+    "PORTAL_INGEST_URL": "activity-ingest",
+    "PORTAL_LEDGER_URL": "credit-ledger",
+    "PORTAL_TIER_URL": "tier-engine",
+    "PORTAL_CAPACITY_URL": "capacity",
+}
 LOCAL = Path(".local")
 POSTGRES_PORT = 54329
 KAFKA_PORT = 19092
@@ -216,6 +225,10 @@ def run() -> int:
             "KAFKA_ENABLE_IDEMPOTENCE": str(idempotence).lower(),
             "AUTH_JWT_SECRET": secret,
             "SERVICE_ENVIRONMENT": os.environ.get("SERVICE_ENVIRONMENT", "local"),
+            **{
+                variable: f"http://127.0.0.1:{PORTS[name]}"
+                for variable, name in PORTAL_UPSTREAMS.items()
+            },
         }
         _migrate(urls, base_env)
         _say("migrations applied")

@@ -1,6 +1,6 @@
 """The app factory every service's `create_app()` calls."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
@@ -22,7 +22,10 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter],
     version: str = "1",
+    on_close: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> FastAPI:
+    """`on_close`: what else the app holds open (HTTP clients), closed at shutdown."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         probe = BrokerProbe(runtime.settings.kafka)
@@ -31,6 +34,8 @@ def create_service_app(
         try:
             yield
         finally:
+            for close in on_close:
+                await close()
             await probe.close()
             await runtime.close()
 

@@ -2,8 +2,8 @@
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -29,6 +29,30 @@ async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
+
+
+class AppsTransport(httpx.AsyncBaseTransport):
+    """Routes each request to the in-process app its host names (`http://credit-ledger/...`):
+    services calling services over HTTP inside one test. An unknown host is a connection error,
+    as a service that is down would be."""
+
+    def __init__(self, apps: Mapping[str, FastAPI]) -> None:
+        self.transports = {host: httpx.ASGITransport(app=app) for host, app in apps.items()}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        transport = self.transports.get(request.url.host)
+        if transport is None:
+            raise httpx.ConnectError(f"nothing listens at {request.url.host}", request=request)
+        return await transport.handle_async_request(request)
+
+
+@asynccontextmanager
+async def serving(apps: Mapping[str, FastAPI]) -> AsyncIterator[AppsTransport]:
+    """The apps with their lifespans run, reachable by host name through the transport."""
+    async with AsyncExitStack() as stack:
+        for app in apps.values():
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        yield AppsTransport(apps)
 
 
 @asynccontextmanager

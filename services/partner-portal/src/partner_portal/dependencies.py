@@ -1,0 +1,49 @@
+"""Annotated dependencies of the portal's routes: the caller (its verified principal and the
+token it came with), the use-case bundle, the as-of day."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from keel.clock import today
+from keel.errors import Unauthorized
+from keel.http.dependencies import ClockDep, PartnerReaderDep, SessionDep
+from partner_portal.config import PortalSettings
+from partner_portal.domain.policy import PortalPolicy
+from partner_portal.service import Portal
+from partner_portal.upstream import Caller, Upstreams
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def get_caller(
+    _: PartnerReaderDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """The token the partner (or admin) came with, once verified: every owner sees the caller
+    itself and applies its own access rules."""
+    if credentials is None:  # refused by the principal dependency before; narrows the type
+        raise Unauthorized("a bearer token is required")
+    return Caller(credentials.credentials)
+
+
+async def get_portal(
+    request: Request, session: SessionDep, caller: Annotated[Caller, Depends(get_caller)]
+) -> Portal:
+    policy: PortalPolicy = request.app.state.policy
+    upstreams: Upstreams = request.app.state.upstreams
+    settings: PortalSettings = request.app.state.portal_settings
+    return Portal(session, upstreams, policy, settings, caller)
+
+
+async def get_as_of(
+    clock: ClockDep,
+    as_of: Annotated[date | None, Query(description="A UTC day; today when absent")] = None,
+) -> date:
+    return as_of or today(clock)
+
+
+PortalDep = Annotated[Portal, Depends(get_portal)]
+AsOfDep = Annotated[date, Depends(get_as_of)]

@@ -1,0 +1,164 @@
+"""Queries of the portal's own facts; may flush, never commits. Every fact keeps the latest
+by event time, so late and repeated events leave the same state."""
+
+from collections.abc import Collection, Sequence
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from partner_portal.tables import (
+    Client,
+    ClientApps,
+    ClientEngagement,
+    ClientSubscription,
+    ManagedCredit,
+    Renewal,
+    RenewalDecision,
+    SoldDeal,
+    TeamMember,
+    core,
+)
+
+CLIENT, SUBSCRIPTION, APPS = core(Client), core(ClientSubscription), core(ClientApps)
+ENGAGEMENT, RENEWAL, DECISION = core(ClientEngagement), core(Renewal), core(RenewalDecision)
+TEAM, MANAGED, DEAL = core(TeamMember), core(ManagedCredit), core(SoldDeal)
+
+
+async def keep_latest(
+    session: AsyncSession, table: Table, row: dict[str, Any], *, moment: str = "at"
+) -> None:
+    """Insert the row, or replace the stored one when this one is not older (event time)."""
+    statement = insert(table).values(row)
+    keys = [column.name for column in table.primary_key.columns]
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: statement.excluded[name] for name in row if name not in keys},
+            where=table.c[moment] <= statement.excluded[moment],
+        )
+    )
+
+
+async def record_deal(session: AsyncSession, row: dict[str, Any]) -> None:
+    await session.execute(insert(DEAL).values(row).on_conflict_do_nothing())
+
+
+async def unassign_team_member(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Ends the assignment unless a later assignment (event time) holds; an unassignment that
+    arrives first is kept for the assignment it ends."""
+    statement = insert(TEAM).values(**row, name=row["email"], assigned_at=row["unassigned_at"])
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["partner_id", "role", "email"],
+            set_={"unassigned_at": func.greatest(TEAM.c.unassigned_at, row["unassigned_at"])},
+        )
+    )
+
+
+# D1 on a day: managed when the latest ledger entry for the client says so; sold when a gaining
+# deal closed inside the sold window.
+PARTNER_CLIENTS = text("""
+    WITH managed AS (
+        SELECT DISTINCT ON (m.client_id) m.client_id, m.managed
+        FROM managed_credit m
+        WHERE m.partner_id = :partner_id AND m.effective_on <= :day
+        ORDER BY m.client_id, m.effective_on DESC
+    ), sold AS (
+        SELECT DISTINCT d.client_id FROM sold_deal d
+        WHERE d.partner_id = :partner_id AND d.gain
+          AND d.closed_on > :sold_after AND d.closed_on <= :day
+    ), related AS (
+        SELECT coalesce(m.client_id, s.client_id) AS client_id,
+               coalesce(m.managed, false) AS managed, s.client_id IS NOT NULL AS sold
+        FROM managed m FULL JOIN sold s ON s.client_id = m.client_id
+        WHERE coalesce(m.managed, false) OR s.client_id IS NOT NULL
+    )
+    SELECT r.client_id, r.managed, r.sold,
+           coalesce(c.name, r.client_id) AS name, coalesce(c.website_domain, '') AS domain,
+           coalesce(sub.products, '{}') AS products, sub.mrr, sub.currency,
+           coalesce(a.apps, '{}') AS apps, e.score
+    FROM related r
+    LEFT JOIN client c ON c.client_id = r.client_id
+    LEFT JOIN client_subscription sub ON sub.client_id = r.client_id
+    LEFT JOIN client_apps a ON a.client_id = r.client_id
+    LEFT JOIN client_engagement e ON e.client_id = r.client_id
+""")
+
+
+async def partner_clients(
+    session: AsyncSession, partner_id: str, day: date, sold_after: date
+) -> Sequence[Row[Any]]:
+    found = await session.execute(
+        PARTNER_CLIENTS, {"partner_id": partner_id, "day": day, "sold_after": sold_after}
+    )
+    return found.all()
+
+
+async def ever_related(session: AsyncSession, partner_id: str, client_id: str) -> bool:
+    """Whether the partner ever managed or sold the client (its clients' details, D5)."""
+    managed = select(col(ManagedCredit.client_id)).where(
+        col(ManagedCredit.partner_id) == partner_id, col(ManagedCredit.client_id) == client_id
+    )
+    sold = select(col(SoldDeal.client_id)).where(
+        col(SoldDeal.partner_id) == partner_id, col(SoldDeal.client_id) == client_id
+    )
+    found = await session.scalar(select(managed.union_all(sold).exists()))
+    return bool(found)
+
+
+async def renewals(session: AsyncSession, client_ids: Collection[str]) -> Sequence[Row[Any]]:
+    """The clients' renewals with their decisions, if any."""
+    if not client_ids:
+        return []
+    found = await session.execute(
+        select(RENEWAL, DECISION.c.outcome, DECISION.c.decided_at)
+        .outerjoin(
+            DECISION,
+            (DECISION.c.client_id == RENEWAL.c.client_id)
+            & (DECISION.c.renewal_date == RENEWAL.c.renewal_date),
+        )
+        .where(RENEWAL.c.client_id.in_(list(client_ids)))
+        .order_by(RENEWAL.c.client_id, RENEWAL.c.renewal_date)
+    )
+    return found.all()
+
+
+async def client_profile(session: AsyncSession, client_id: str) -> Row[Any] | None:
+    found = await session.execute(
+        select(
+            CLIENT.c.name,
+            CLIENT.c.website_domain,
+            CLIENT.c.country,
+            CLIENT.c.currency.label("account_currency"),
+            SUBSCRIPTION.c.mrr,
+            SUBSCRIPTION.c.currency,
+            SUBSCRIPTION.c.products,
+            SUBSCRIPTION.c.contact_tier,
+            SUBSCRIPTION.c.email_tier,
+            APPS.c.apps,
+            ENGAGEMENT.c.score,
+        )
+        .select_from(CLIENT)
+        .outerjoin(SUBSCRIPTION, SUBSCRIPTION.c.client_id == CLIENT.c.client_id)
+        .outerjoin(APPS, APPS.c.client_id == CLIENT.c.client_id)
+        .outerjoin(ENGAGEMENT, ENGAGEMENT.c.client_id == CLIENT.c.client_id)
+        .where(CLIENT.c.client_id == client_id)
+    )
+    return cast(Row[Any] | None, found.first())
+
+
+async def team(session: AsyncSession, partner_id: str) -> Sequence[TeamMember]:
+    found = await session.scalars(
+        select(TeamMember)
+        .where(
+            col(TeamMember.partner_id) == partner_id,
+            col(TeamMember.unassigned_at).is_(None)
+            | (col(TeamMember.unassigned_at) < col(TeamMember.assigned_at)),
+        )
+        .order_by(col(TeamMember.role), col(TeamMember.name))
+    )
+    return found.all()
