@@ -80,13 +80,32 @@ class Upstreams:
     ) -> Any:
         """The JSON answer; 401/403/404/422 come back as the portal's own errors, an outage as
         UpstreamUnavailable."""
+        return await self.send("GET", upstream, path, caller, params=params)
+
+    async def post(self, upstream: Upstream, path: str, caller: Caller, body: Any = None) -> Any:
+        """An action taken at its owner (end services, link, register...), answered as `get`."""
+        return await self.send("POST", upstream, path, caller, body=body)
+
+    async def send(
+        self,
+        method: str,
+        upstream: Upstream,
+        path: str,
+        caller: Caller | None,
+        params: Mapping[str, str | int] | None = None,
+        body: Any = None,
+    ) -> Any:
         headers = {"Authorization": f"Bearer {caller.token}"} if caller else {}
         if (trace := context.current()) is not None:
             headers[context.TRACEPARENT] = trace.child().traceparent
         try:
             async with asyncio.timeout(self.timeout_s):
-                answer = await self.client.get(
-                    f"{self.base_urls[upstream]}{path}", params=params, headers=headers
+                answer = await self.client.request(
+                    method,
+                    f"{self.base_urls[upstream]}{path}",
+                    params=params,
+                    json=body,
+                    headers=headers,
                 )
         except TimeoutError as error:
             raise UpstreamUnavailable(upstream, f"no answer within {self.timeout_s}s") from error
