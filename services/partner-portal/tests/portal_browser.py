@@ -71,6 +71,16 @@ class Browsing:
         await page.set_viewport_size(SIZES["desktop"])
 
 
+    async def sign_in(self, token: str) -> Page:
+        """A page signed in by pasting the token, as a partner does."""
+        page = await self.context.new_page()
+        await page.goto("/sign-in")
+        await page.get_by_label("Your access token").fill(token)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_load_state()
+        return page
+
+
 @asynccontextmanager
 async def browsing(base: str) -> AsyncIterator[Browsing]:
     async with async_playwright() as playwright:

@@ -26,9 +26,26 @@ def _month(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+# T3: a month's rollup is evaluated on its 15th.
+EVALUATION_DAY = 15
+
+
+def month_in_force(day: date) -> str:
+    """The rollup month whose tier is credited on `day` (T3): this month from its 15th,
+    before that the previous month's."""
+    if day.day >= EVALUATION_DAY:
+        return _month(day)
+    return _month(date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1))
+
+
 async def _ask(viewer: Viewer, upstream: Upstream, path: str, **params: Any) -> Any:
     wanted = {name: value for name, value in params.items() if value is not None}
     return await viewer.portal.ask(upstream, path, wanted)
+
+
+def viewer_month(viewer: Viewer) -> str | None:
+    """Today: the newest rollup; travelled: the one in force on the day."""
+    return month_in_force(viewer.as_of) if viewer.travelled else None
 
 
 def _model(policies: dict[str, Any], version: str) -> dict[str, Any] | None:
@@ -43,7 +60,7 @@ async def tier(
     account performance and what a chosen tier needs ("get to")."""
     base = f"/v1/partners/{viewer.partner_id}"
     found, policies = await asyncio.gather(
-        section("tier", _ask(viewer, Upstream.TIER, f"{base}/tier", month=_month(viewer.as_of))),
+        section("tier", _ask(viewer, Upstream.TIER, f"{base}/tier", month=viewer_month(viewer))),
         section("policies", _ask(viewer, Upstream.TIER, "/v1/policies")),
     )
     bars: list[charts.TrackBar] = []
@@ -108,7 +125,7 @@ async def breakdown(
                 viewer,
                 Upstream.TIER,
                 f"{base}/points-breakdown",
-                month=_month(viewer.as_of),
+                month=viewer_month(viewer),
                 deal_type=deal_type or None,
                 market_type=market_type or None,
             ),
@@ -166,7 +183,7 @@ async def explain(request: Request, viewer: ViewerDep) -> Response:
         viewer,
         Upstream.TIER,
         f"/v1/partners/{viewer.partner_id}/tier/explain",
-        month=_month(viewer.as_of),
+        month=viewer_month(viewer),
     )
     return render(request, "explain.html", {"viewer": viewer, "explained": answer})
 
