@@ -70,7 +70,6 @@ class Browsing:
             await page.screenshot(path=str(ARTIFACTS / f"{name}-{size}.png"), full_page=True)
         await page.set_viewport_size(SIZES["desktop"])
 
-
     async def sign_in(self, token: str) -> Page:
         """A page signed in by pasting the token, as a partner does."""
         page = await self.context.new_page()

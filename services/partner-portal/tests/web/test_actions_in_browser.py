@@ -3,9 +3,9 @@ activity-ingest: tier and chart, breakdown filters and a figure's derivation, th
 worked example, team, remove access by typing REMOVE, register then bulk deregister, end services
 through a dialog used from the keyboard alone."""
 
+from playwright.async_api import Page
 from portal_browser import Browsing, browsing, served
 from portal_support import AS_OF, Settings5, System, system, world_settled
-from playwright.async_api import Page
 
 from keel.auth import Scope
 from keel.testing.plugin import MakeToken
