@@ -98,6 +98,10 @@ bench-capacity: install ## Benchmark capacity (50 clients over 1,000 partners): 
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(RUN) python bench/registrations.py
 
+.PHONY: demo
+demo: install ## Post a seeded partner program into the running `make run` stack; prints sign-in links
+	$(RUN) python demo/program.py
+
 .PHONY: bench-portal
 bench-portal: install ## Benchmark the partner portal (1,000 clients seeded through ingest): bench/results/portal.json
 	$(RUN) python bench/portal.py

@@ -234,6 +234,8 @@ def run() -> int:
         _say("migrations applied")
         token_path = LOCAL / "dev-token"
         token_path.write_text(_token(secret, [Scope.ADMIN], None, "devstack-admin") + "\n")
+        # Where this stack's broker listens (it moves off 19092 when that port is taken).
+        (LOCAL / "kafka").write_text(servers + "\n")
         for service in SERVICES:
             env = {
                 **base_env,
