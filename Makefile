@@ -43,6 +43,10 @@ token: install ## Print a development token: make token SCOPE=partner:read PARTN
 browser: ## Debian's Chromium for the portal's browser tests (never `playwright install`)
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+.PHONY: dlq
+dlq: install ## What the consumers dead-lettered from TOPIC, one JSON line each: make dlq TOPIC=deal.events.v1
+	KAFKA_BOOTSTRAP_SERVERS=$${KAFKA_BOOTSTRAP_SERVERS:-$$(cat .local/kafka-servers)} $(RUN) keel-dlq $(TOPIC)
+
 .PHONY: test
 test: install browser k8s-validate ## Validate the manifests, then run every test against real PostgreSQL and Kafka
 	$(RUN) pytest $(PYTEST_ARGS)
@@ -69,7 +73,7 @@ VERSION ?= 0.1.0
 .PHONY: images
 images: ## Build the five service images with Docker: make images REGISTRY=... VERSION=...
 	for service in $(SERVICES); do \
-	  docker build -f services/$$service/Dockerfile -t $(REGISTRY)/$$service:$(VERSION) . || exit 1; \
+	  docker build --build-arg SERVICE=$$service -t $(REGISTRY)/$$service:$(VERSION) . || exit 1; \
 	done
 
 .PHONY: lock

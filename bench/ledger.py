@@ -79,7 +79,7 @@ def seed(run: str) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
                 t,
                 client_id=c,
                 name=c,
-                website_domain=f"c{j}.example",
+                website_domain=f"c{j}.com",
                 country="US",
                 currency="USD",
             )
@@ -190,7 +190,7 @@ async def main(token: str) -> dict[str, Any]:
                     t,
                     client_id=client,
                     name=client,
-                    website_domain=f"f{n}.example",
+                    website_domain=f"f{n}.com",
                     country="US",
                     currency="USD",
                 ),

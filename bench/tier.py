@@ -35,11 +35,11 @@ from keel.settings import AuthSettings, KafkaSettings, Settings
 from keel.testing.plugin import service_settings
 from keel.testing.running import app_client
 from keel.testing.servers import postgres_server
-from tier_engine import service
 from tier_engine.domain.calendar import Month
 from tier_engine.domain.policy import TierPolicy
 from tier_engine.main import create_app
 from tier_engine.migrate import MIGRATIONS
+from tier_engine.service.rollups import run_rollup
 
 PARTNERS = int(os.environ.get("BENCH_TIER_PARTNERS", "10000"))
 CLIENTS = int(os.environ.get("BENCH_TIER_CLIENTS", "200000"))
@@ -114,7 +114,7 @@ async def measure(settings: Settings) -> dict[str, Any]:
     for name in ("rollup_seconds", "rerun_seconds"):
         started = time.perf_counter()
         async with runtime.sessions() as session:
-            outcome = await service.run_rollup(session, policy, MONTH, NOW)
+            outcome = await run_rollup(session, policy, MONTH, NOW)
         figures[name] = round(time.perf_counter() - started, 2)
         print(
             f"{name}: {figures[name]} s (revision {outcome.revision}, {outcome.partners} partners)"

@@ -404,7 +404,7 @@ def _batches(events: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 async def _publish_registrations(program: Program) -> None:
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or (
-        (ROOT / ".local" / "kafka").read_text().strip()
+        (ROOT / ".local" / "kafka-servers").read_text().strip()
     )
     kafka = KafkaSettings(bootstrap_servers=servers, enable_idempotence=False)
     messages = []

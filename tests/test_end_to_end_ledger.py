@@ -14,7 +14,7 @@ from keel.clock import FixedClock
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client, eventually, running
+from keel.testing.running import app_client, eventually, ingest_all, running
 from keel.testing.samples import activity_event, upstream_event
 
 
@@ -67,7 +67,7 @@ UPSTREAM = [
         "2024-03-01",
         client_id="c-1",
         name="Client One",
-        website_domain="client-one.example",
+        website_domain="client-one.com",
         country="BR",
         currency="BRL",
     ),
@@ -106,7 +106,6 @@ async def test_events_posted_to_ingest_become_managed_credit_read_from_the_ledge
     ingest_settings: IngestServiceSettings, ledger_settings: Settings, make_token: MakeToken
 ) -> None:
     clock = FixedClock(datetime(2024, 3, 10, 12, tzinfo=UTC))
-    producer = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
     reader = {"Authorization": f"Bearer {make_token(Scope.PARTNER_READ, partner_id='p-2')}"}
     async with (
         app_client(create_ingest_app(ingest_settings, clock)) as ingest,
@@ -114,12 +113,7 @@ async def test_events_posted_to_ingest_become_managed_credit_read_from_the_ledge
         running(build_ingest_worker(Runtime.create(ingest_settings, clock))),
         running(build_ledger_worker(Runtime.create(ledger_settings, clock))),
     ):
-        posted = await ingest.post(
-            "/v1/events",
-            json=UPSTREAM,
-            headers={**producer, "content-type": "application/cloudevents-batch+json"},
-        )
-        assert posted.json()["accepted"] == len(UPSTREAM), posted.json()
+        await ingest_all(ingest, UPSTREAM, make_token(Scope.EVENTS_WRITE))
 
         async def shared() -> dict[str, Any] | None:
             answer = await ledger.get(

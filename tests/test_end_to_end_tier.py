@@ -11,14 +11,18 @@ from activity_ingest.worker import build_worker as build_ingest_worker
 from credit_ledger.worker import build_worker as build_ledger_worker
 from keel.auth import Scope
 from keel.clock import FixedClock
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import DOMAIN_REGISTERED, EVENTS
 from keel.events.payloads.capacity import DomainRegisteredV1
-from keel.outbox import event_message
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client, eventually, publish, running
-from keel.testing.samples import activity_event, upstream_event
+from keel.testing.running import app_client, eventually, ingest_all, publish, running
+from keel.testing.samples import (
+    activity_event,
+    deal_event,
+    managed_client_events,
+    upstream_event,
+)
 from tier_engine.main import create_app as create_tier_app
 from tier_engine.worker import build_worker as build_tier_worker
 
@@ -28,47 +32,10 @@ def event(event_id: str, type_name: str, day: str, **data: Any) -> dict[str, Any
 
 
 UPSTREAM = [
-    event(
-        "p1",
-        "partner.registered",
-        "2024-03-01",
-        partner_id="p-1",
-        name="Alpha",
-        partner_type="solutions",
-        employee_email_domain="alpha.example",
-        country="GB",
-    ),
+    *managed_client_events("2024-03-01", "2025-01-01", mrr="8000", partner_country="GB"),
     event(
         "p1-cert", "partner.certification_changed", "2024-03-01", partner_id="p-1", certified=True
     ),
-    event(
-        "u1",
-        "partner_user.added",
-        "2024-03-01",
-        partner_id="p-1",
-        user_id="u-1",
-        email="ana@alpha.example",
-        partner_employee=True,
-    ),
-    event(
-        "c1",
-        "client.created",
-        "2025-01-01",
-        client_id="c-1",
-        name="Client One",
-        website_domain="client-one.com",
-        country="US",
-        currency="USD",
-    ),
-    event(
-        "s1",
-        "client.subscription_changed",
-        "2025-01-01",
-        client_id="c-1",
-        mrr="8000",
-        currency="USD",
-    ),
-    event("m1", "client.user_added", "2025-01-01", client_id="c-1", user_id="u-1"),
     activity_event(
         "a1",
         "2025-03-02T09:00:00Z",
@@ -77,19 +44,11 @@ UPSTREAM = [
         user_email="ana@alpha.example",
         client_id="c-1",
     ),
-    event(
+    deal_event(
         "d1",
-        "deal.closed",
-        "2025-01-10",
+        "2025-01-10T10:00:00Z",
         deal_id="d-1",
-        partner_id="p-1",
-        client_id="c-1",
         client_domain="www.client-one.com",
-        client_country="US",
-        currency="USD",
-        deal_type="sourced",
-        product_line="marketing_hub",
-        kind="new",
         mrr_delta="1400",
     ),
 ]
@@ -102,7 +61,6 @@ async def test_events_posted_to_ingest_become_a_credited_tier_read_from_the_tier
     make_token: MakeToken,
 ) -> None:
     clock = FixedClock(datetime(2025, 4, 1, 12, tzinfo=UTC))
-    producer = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
     admin = {"Authorization": f"Bearer {make_token(Scope.ADMIN)}"}
     reader = {"Authorization": f"Bearer {make_token(Scope.PARTNER_READ, partner_id='p-1')}"}
     registered = DomainRegisteredV1(  # what capacity publishes when p-1 registers the lead (S3)
@@ -113,10 +71,10 @@ async def test_events_posted_to_ingest_become_a_credited_tier_read_from_the_tier
         country="US",
         registered_at=datetime(2025, 1, 2, tzinfo=UTC),
     )
-    envelope = EVENTS.envelope(
-        "domain.registered", registered, id="r-1", source="capacity", time=registered.registered_at
+    message = EVENTS.message(
+        DOMAIN_REGISTERED, registered, id="r-1", source="capacity", time=registered.registered_at
     )
-    await publish(tier_settings.kafka, [event_message(EVENTS.parse(envelope))])
+    await publish(tier_settings.kafka, [message])
     async with (
         app_client(create_ingest_app(ingest_settings, clock)) as ingest,
         app_client(create_tier_app(tier_settings, clock)) as tiers,
@@ -124,12 +82,7 @@ async def test_events_posted_to_ingest_become_a_credited_tier_read_from_the_tier
         running(build_ledger_worker(Runtime.create(ledger_settings, clock))),
         running(build_tier_worker(Runtime.create(tier_settings, clock))),
     ):
-        posted = await ingest.post(
-            "/v1/events",
-            json=UPSTREAM,
-            headers={**producer, "content-type": "application/cloudevents-batch+json"},
-        )
-        assert posted.json()["accepted"] == len(UPSTREAM), posted.json()
+        await ingest_all(ingest, UPSTREAM, make_token(Scope.EVENTS_WRITE))
 
         async def both_tracks() -> dict[str, Any] | None:
             answer = await tiers.get(

@@ -1,22 +1,25 @@
 """The real commands, as the images run them (`<service> <command>`): an api and a worker process
 start, serve, and stop cleanly on SIGTERM; the init container's `await-schema` passes once the
 database is at head; `keel-topics` creates every topic once; `tier-engine rollup` stores the
-newest closed month and exits."""
+newest closed month and exits; `make run` starts a killed worker again, as the cluster would."""
 
 import asyncio
 import os
 import secrets
 import signal
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from credit_ledger.migrate import MIGRATIONS
+from keel.devstack import Stack, restart_delay
 from keel.embedded.ports import free_port
 from keel.events.topics import all_topics
 from keel.kafka.admin import delete_topics
@@ -189,3 +192,56 @@ async def test_t3_the_rollup_command_stores_the_newest_closed_month_and_exits(
     newest = latest_closed_month(datetime.now(UTC).date())
     assert months == [str(newest)]
     assert f"rollup {newest} revision 1 stored" in output
+
+
+def test_restarts_back_off_like_a_crash_looping_pod() -> None:
+    """Issue 12, point 6: 1 s, doubling, at most 30 s between starts of a process that exits."""
+    assert [restart_delay(n) for n in range(7)] == [1, 2, 4, 8, 16, 30, 30]
+
+
+async def test_make_run_starts_a_killed_worker_again_and_ctrl_c_still_stops_it(
+    make_database: MakeDatabase,
+    kafka_settings: KafkaSettings,
+    auth_settings: AuthSettings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 12, point 6: the supervision `make run` (keel-devstack) runs, on the real command."""
+    env = environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, free_port())
+    metrics_port = free_port()
+    env["SERVICE_WORKER_METRICS_PORT"] = str(metrics_port)
+    stack = Stack(logs=tmp_path)
+    worker = stack.spawn("credit-ledger", "worker", env)
+
+    async def serving() -> bool:
+        try:
+            async with httpx.AsyncClient() as client:
+                answer = await client.get(f"http://127.0.0.1:{metrics_port}/metrics")
+                return "keel_consumer_messages_total" in answer.text
+        except httpx.TransportError:
+            return False
+
+    try:
+        await eventually(serving, timeout_s=30)
+        killed = worker.process
+        assert killed is not None
+        killed.send_signal(signal.SIGKILL)
+        killed.wait()
+        stack.supervise(time.monotonic())  # notices the exit, waits out the backoff
+        assert worker.restart_at is not None
+        assert not worker.running
+        stack.supervise(worker.restart_at)  # the backoff is over
+        assert worker.process is not killed
+        await eventually(serving, timeout_s=30)
+        assert worker.running
+    finally:
+        stack.stop()  # what Ctrl-C runs
+    assert worker.process is not None
+    assert worker.process.returncode == 0
+    console = capsys.readouterr().out
+    assert f"credit-ledger-worker exited with {-signal.SIGKILL}" in console
+    assert "credit-ledger-worker started again (restart 1)" in console
+    assert (
+        "worker credit-ledger stopped cleanly"
+        in (tmp_path / "credit-ledger-worker.log").read_text()
+    )

@@ -19,5 +19,5 @@ for overlay in deploy/k8s/overlays/*/; do
 done
 
 files=()
-for file in "$rendered"/*.yaml services/*/Dockerfile; do files+=(-f "$file"); done
+for file in "$rendered"/*.yaml Dockerfile; do files+=(-f "$file"); done
 "$tools/checkov" --config-file deploy/checkov.yaml "${files[@]}"

@@ -100,6 +100,33 @@ def test_s1_a_deal_delta_must_carry_the_sign_of_its_kind(kind: str, delta: str) 
     assert "S1" in reason
 
 
+@pytest.mark.parametrize(
+    ("domain", "why"),
+    [
+        ("x.example", "no public suffix"),
+        ("co.uk", "is a public suffix"),
+        ("intranet.local", "no public suffix"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("type_name", "field"), [("deal.closed", "client_domain"), ("client.created", "website_domain")]
+)
+def test_a_client_domain_that_is_not_registrable_is_rejected_naming_the_field(
+    type_name: str, field: str, domain: str, why: str
+) -> None:
+    """Issue 12, point 4: C1/S3 could never match it downstream, so the door refuses it."""
+    [(where, reason)] = reject(type_name, **{field: domain})
+    assert where == f"data.{field}"
+    assert why in reason
+
+
+@pytest.mark.parametrize("domain", ["www.client-one.com", "shop.baeckerei-schmidt.co.uk"])
+def test_a_client_domain_with_subdomains_is_accepted_as_given(domain: str) -> None:
+    spec = next(s for s in EVENTS if s.name == "deal.closed")
+    data = spec.example.model_dump(mode="json") | {"client_domain": domain}
+    assert spec.payload.model_validate(data).client_domain == domain  # type: ignore[attr-defined]
+
+
 def test_unknown_payload_fields_are_rejected() -> None:
     [(field, _)] = reject("partner.certification_changed", certifed=True)
     assert field == "data.certifed"

@@ -10,7 +10,7 @@ from keel import context
 from keel.events import topics
 from keel.events.catalogue import EVENTS
 from keel.kafka.publisher import Publisher
-from keel.outbox import OutboxRelay, enqueue, event_message
+from keel.outbox import OutboxRelay, enqueue
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.tables import OutboxMessage
@@ -37,10 +37,10 @@ async def test_committed_messages_are_published_with_their_trace_and_removed(
     trace = context.TraceContext.new()
     with context.bind(trace):
         async with runtime.sessions() as session:
-            await enqueue(session, [event_message(example_event("e-1"))])
+            await enqueue(session, [example_event("e-1").message()])
             await session.commit()
         async with runtime.sessions() as session:
-            await enqueue(session, [event_message(example_event("e-never"))])
+            await enqueue(session, [example_event("e-never").message()])
             await session.rollback()
     publisher = Publisher(settings.kafka)
     await publisher.start()
@@ -72,7 +72,7 @@ async def test_a_relay_that_dies_after_publishing_publishes_again_never_less(
 ) -> None:
     runtime = Runtime.create(settings)
     async with runtime.sessions() as session:
-        await enqueue(session, [event_message(example_event("e-1"))])
+        await enqueue(session, [example_event("e-1").message()])
         await session.commit()
     crashing, healthy = CrashAfterSend(settings.kafka), Publisher(settings.kafka)
     await crashing.start()
@@ -101,7 +101,7 @@ async def test_a_running_relay_is_woken_by_the_commit_not_by_polling(settings: S
     try:
         await asyncio.sleep(1)  # the relay has found the outbox empty and waits
         async with runtime.sessions() as session:
-            await enqueue(session, [event_message(example_event("e-notified"))])
+            await enqueue(session, [example_event("e-notified").message()])
             await session.commit()
         [(value, _)] = await read_topic(settings, 1)  # fails after 10 s, far below 60
     finally:

@@ -12,7 +12,7 @@ from activity_ingest.config import IngestServiceSettings
 from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.testing.plugin import MakeToken
-from keel.testing.samples import activity_event
+from keel.testing.samples import activity_event, deal_event
 
 BATCH = "application/cloudevents-batch+json"
 SINGLE = "application/cloudevents+json"
@@ -128,6 +128,32 @@ async def test_events_far_in_the_past_are_accepted(
     old["time"] = "2019-01-01T00:00:00Z"
     answer = await ingest.post("/v1/events", json=old, headers=producer)
     assert answer.json()["accepted"] == 1
+
+
+async def test_a_deal_whose_client_domain_is_not_registrable_is_rejected_naming_the_field(
+    ingest: httpx.AsyncClient,
+    producer: dict[str, str],
+    clock: FixedClock,
+    ingest_settings: IngestServiceSettings,
+) -> None:
+    """Issue 12, point 4: the tier engine could never match `x.example` (C1, S3), so ingest says
+    so at once instead of answering `accepted` for a deal that can never count."""
+
+    def deal(event_id: str, client_domain: str) -> dict[str, Any]:
+        return deal_event(event_id, clock.now() - timedelta(minutes=1), client_domain=client_domain)
+
+    answer = await ingest.post(
+        "/v1/events",
+        json=[deal("d-bad", "x.example"), deal("d-good", "www.client-one.com")],
+        headers={**producer, "content-type": BATCH},
+    )
+    assert answer.status_code == 202
+    bad, good = answer.json()["results"]
+    assert (bad["status"], good["status"]) == ("rejected", "accepted")
+    [error] = bad["errors"]
+    assert error["field"] == "data.client_domain"
+    assert "'x.example' is not a registrable domain" in error["reason"]
+    assert await stored(ingest_settings, "ingested_event") == 1
 
 
 @pytest.mark.parametrize(

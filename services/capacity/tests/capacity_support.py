@@ -1,7 +1,6 @@
 """Capacity test support: leads as partners type them, the partner facts capacity consumes
 (as the tier engine and activity-ingest publish them), and applying those facts directly."""
 
-import json
 from datetime import date, datetime
 from itertools import count
 from typing import Any
@@ -11,10 +10,10 @@ from pydantic import BaseModel
 from capacity.consumers import SUBSCRIPTION
 from keel.db import SessionFactory
 from keel.events.catalogue import EVENTS
-from keel.events.envelope import CloudEvent
 from keel.events.payloads.account import PartnerRegisteredV1, PartnerType
 from keel.events.payloads.tier import Tier, TierChangedV1
 from keel.kafka.publisher import Message
+from keel.testing.applying import apply_messages
 
 _ids = count(1)
 REGISTRATIONS = "/v1/partners/{}/registrations"
@@ -31,14 +30,8 @@ def lead(website: str, **fields: Any) -> dict[str, Any]:
 
 
 def message(type_name: str, payload: BaseModel, when: datetime) -> Message:
-    """The message a producer puts on the topic. Built by hand, not with `event_message`: keel's
-    `CloudEvent.to_json` drops null fields, but TierChangedV1 requires `tier` and `previous_tier`
-    even when null (a provider has no tier; a first tier has no previous one)."""
-    envelope = EVENTS.envelope(type_name, payload, id=f"ev-{next(_ids)}", source="test", time=when)
-    data = payload.model_dump(mode="json")
-    event = EVENTS.parse(envelope.model_copy(update={"data": data}))
-    wire = {**envelope.model_dump(mode="json", exclude_none=True), "data": data}
-    return Message(event.topic, event.key, json.dumps(wire).encode())
+    """The message a producer puts on the topic."""
+    return EVENTS.message(type_name, payload, id=f"ev-{next(_ids)}", source="test", time=when)
 
 
 def partner_registered(partner_id: str, partner_type: PartnerType, when: datetime) -> Message:
@@ -81,9 +74,5 @@ def tier_changed(
 
 
 async def apply_directly(sessions: SessionFactory, messages: list[Message]) -> None:
-    """The consumer's handlers on the messages, in one transaction, without a broker."""
-    async with sessions() as session:
-        for raw in messages:
-            event = EVENTS.parse(CloudEvent.from_json(raw.value))
-            await SUBSCRIPTION.handlers[event.envelope.type](session, event)
-        await session.commit()
+    """Apply events as the worker does, without Kafka: for tests whose subject is not messaging."""
+    await apply_messages(SUBSCRIPTION, sessions, messages)

@@ -15,7 +15,6 @@ from credit_ledger.tables import LedgerEntry
 from keel.clock import Clock
 from keel.db import SessionFactory
 from keel.events.catalogue import EVENTS
-from keel.events.envelope import CloudEvent
 from keel.events.payloads.account import (
     ClientSubscriptionChangedV1,
     ClientUserV1,
@@ -27,16 +26,15 @@ from keel.events.payloads.account import (
 )
 from keel.events.payloads.activity import ActivityPerformedV1
 from keel.kafka.publisher import Message
-from keel.outbox import event_message
+from keel.testing.applying import apply_messages
 
 _ids = count(1)
 
 
 def message(type_name: str, payload: BaseModel, when: datetime, event_id: str = "") -> Message:
-    envelope = EVENTS.envelope(
+    return EVENTS.message(
         type_name, payload, id=event_id or f"ev-{next(_ids)}", source="test", time=when
     )
-    return event_message(EVENTS.parse(envelope))
 
 
 def partner(partner_id: str, domain: str, when: datetime) -> Message:
@@ -75,7 +73,7 @@ def client(client_id: str, when: datetime, country: str = "US") -> Message:
         ClientV1(
             client_id=client_id,
             name=client_id,
-            website_domain=f"{client_id}.example",
+            website_domain=f"{client_id}.com",
             country=country,
             currency="USD",
         ),
@@ -120,15 +118,5 @@ async def ledger_entries(engine: AsyncEngine) -> list[LedgerEntry]:
 
 
 async def apply_directly(sessions: SessionFactory, clock: Clock, messages: list[Message]) -> None:
-    """Apply events as the worker does (same handlers, same batch hook), without Kafka: for
-    API tests whose subject is not messaging."""
-    consumer = ledger_subscription(ManagedPolicy.load(), clock)
-    events = [EVENTS.parse(CloudEvent.from_json(m.value)) for m in messages]
-    async with sessions() as session:
-        for event in events:
-            handler = consumer.handlers.get(event.envelope.type)
-            if handler is not None:
-                await handler(session, event)
-        assert consumer.after_batch is not None
-        await consumer.after_batch(session, events)
-        await session.commit()
+    """Apply events as the worker does, without Kafka: for tests whose subject is not messaging."""
+    await apply_messages(ledger_subscription(ManagedPolicy.load(), clock), sessions, messages)

@@ -1,7 +1,6 @@
 """The ledger worker over real PostgreSQL and Kafka: facts in, append-only entries and
 `managed_credit.changed` events out, corrections for late events, duplicates applied once."""
 
-import asyncio
 import json
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -10,6 +9,8 @@ from typing import Any
 
 from ledger_story import at
 from ledger_support import activity, client, employee, ledger_entries, member, partner, subscription
+from prometheus_client import REGISTRY
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from credit_ledger.tables import LedgerEntry
@@ -19,6 +20,7 @@ from keel.events import topics
 from keel.kafka.publisher import Message
 from keel.runtime import Runtime
 from keel.settings import Settings
+from keel.tables import AppliedEvent
 from keel.testing.running import eventually, publish, read_topic, running
 
 ANA = "ana@alpha.example"
@@ -136,16 +138,44 @@ async def test_m8_a_late_event_corrects_a_past_day_and_both_views_answer(
     assert {e.effective_on for e in correction} >= {date(2024, 1, 5)}
 
 
+async def applied_ids(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(AppliedEvent.event_id))  # type: ignore[call-overload]
+        return sorted(rows.scalars())
+
+
+def duplicates_seen() -> float:
+    """Messages any consumer of this process recognised as already applied (topics and groups
+    carry a prefix per test, so the count is taken before and after)."""
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "keel_consumer_messages"
+        for sample in metric.samples
+        if sample.name.endswith("_total") and sample.labels.get("outcome") == "duplicate"
+    )
+
+
 async def test_a_duplicate_event_is_applied_once(
     ledger_settings: Settings, ledger_db: AsyncEngine, ledger_clock: FixedClock
 ) -> None:
     twice = activity("c-1", "u-1", ANA, "blog.post_published", at("2024-01-02"), "dup-1")
+    # Same client, so the same partition: applied only after the redelivered duplicate.
+    sentinel = activity("c-1", "u-1", ANA, "crm.login", at("2024-01-03"), "sentinel")
     await publish(ledger_settings.kafka, [*world(), twice])
     async with running(build_worker(Runtime.create(ledger_settings, ledger_clock))):
         entries = await until(ledger_db, lambda e: len(timeline(e, "p-1")) == 2)
-        await publish(ledger_settings.kafka, [twice])
-        await asyncio.sleep(2)
+        applied_before, seen_before = await applied_ids(ledger_db), duplicates_seen()
+        await publish(ledger_settings.kafka, [twice, sentinel])
+
+        async def sentinel_applied() -> list[str] | None:
+            found = await applied_ids(ledger_db)
+            return found if "sentinel" in found else None
+
+        applied_after = await eventually(sentinel_applied)
         again = await ledger_entries(ledger_db)
+    assert applied_after == sorted([*applied_before, "sentinel"])
+    assert duplicates_seen() - seen_before == 1
     assert len(again) == len(entries)
 
 

@@ -43,3 +43,21 @@ def test_m2_the_end_is_put_down_to_what_ended_it_that_day_not_to_an_older_remova
         (date(2024, 1, 2), "M1"),
         (date(2024, 3, 2), "M2"),  # u-2's window ran out; u-1's removal is old news
     ]
+
+
+def test_days_before_the_first_policy_credit_nothing_and_facts_from_then_still_hold() -> None:
+    """Issue 12, point 3: a client of 2015 is data; an activity of 2017 was never catalogued (M3),
+    so it credits no day, not even within the first window; evaluation starts on 2018-01-01."""
+    story = (
+        Story()
+        .subscription(at("2015-06-01"), "100.00")
+        .managed_by("p-1", "u-1", "a.example", at("2015-06-01"))
+        .activity("p-1", "u-1", "email.sent", at("2017-12-01"))
+        .activity("p-1", "u-1", "email.sent", at("2018-01-10"))
+    )
+    assert POLICY.first_day == date(2018, 1, 1)
+    steps = desired_steps(story.history, POLICY, date(2015, 6, 1))
+    assert [(s.day, s.credit.amount, s.rule) for s in steps["p-1"]] == [
+        (date(2018, 1, 10), 100, "M1"),
+        (date(2018, 4, 10), 0, "M2"),
+    ]

@@ -19,7 +19,6 @@ from keel.events.payloads.account import (
 )
 from keel.events.payloads.credit import ManagedCreditChangedV1
 from keel.kafka.publisher import Message
-from keel.outbox import event_message
 from keel.runtime import Runtime
 from keel.testing.running import eventually, publish, running
 from partner_portal.config import PortalServiceSettings
@@ -33,8 +32,7 @@ def at(day: str) -> datetime:
 
 
 def message(event_id: str, type_name: str, payload: BaseModel, day: str) -> Message:
-    envelope = EVENTS.envelope(type_name, payload, id=event_id, source="test", time=at(day))
-    return event_message(EVENTS.parse(envelope))
+    return EVENTS.message(type_name, payload, id=event_id, source="test", time=at(day))
 
 
 def subscription(event_id: str, mrr: str, day: str) -> Message:

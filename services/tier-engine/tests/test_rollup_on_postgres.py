@@ -7,8 +7,8 @@ from tier_story import TierStory, deal_closed
 
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.deal import DealKind, DealType
-from tier_engine import service
 from tier_engine.domain.calendar import Month
+from tier_engine.service.rollups import read_rollup
 
 
 def figure(document: dict, track: str) -> Decimal:  # type: ignore[type-arg]
@@ -192,7 +192,7 @@ async def test_t3_late_data_stores_a_new_revision_with_a_diff_and_keeps_the_old_
     assert (await story.document("p-1", "2025-03", revision=2))["tier"] == "gold"
     assert await story.outbox() == ["rollup.completed", "tier.changed", "rollup.completed"]
     async with story.runtime.sessions() as session:
-        read = await service.read_rollup(session, Month.parse("2025-03"), None)
+        read = await read_rollup(session, Month.parse("2025-03"), None)
     assert read.revisions == [1, 2]
     assert read.changes["partners"]["p-1"]["tier"] == ["partner", "gold"]
     assert read.changes["partners"]["p-1"]["managed_points"] == ["0", "60"]

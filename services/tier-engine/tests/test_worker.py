@@ -9,7 +9,6 @@ from tier_story import POLICY, TierStory, deal_closed
 
 from keel.events import topics
 from keel.kafka.publisher import Message
-from keel.outbox import event_message
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.running import eventually, publish, read_topic, running
@@ -32,7 +31,7 @@ async def test_p1_a_deal_in_an_unknown_currency_is_dead_lettered_and_the_rest_ap
 ) -> None:
     good = deal_closed("p-1", "c-1", "1000", "2024-06-01")
     unknown = deal_closed("p-1", "c-2", "1000", "2024-06-01", currency="BRL", country="BR")
-    messages: list[Message] = [event_message(e) for e in (unknown, good, good)]  # good twice
+    messages: list[Message] = [e.message() for e in (unknown, good, good)]  # good twice
     await publish(tier_settings.kafka, messages)
     async with running(consuming_worker(story.runtime)):
 

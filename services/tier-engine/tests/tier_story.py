@@ -25,11 +25,12 @@ from keel.events.registry import Event
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.tables import OUTBOX
-from tier_engine import service
+from keel.testing.applying import apply_messages
 from tier_engine.consumers import subscription
 from tier_engine.domain.calendar import Month
 from tier_engine.domain.policy import TierPolicy
-from tier_engine.rollup import ROLLUP_PARTNER, Outcome
+from tier_engine.repository import ROLLUP_PARTNER
+from tier_engine.service.rollups import Outcome, run_rollup
 
 _ids = count(1)
 POLICY = TierPolicy.load()
@@ -184,19 +185,13 @@ class TierStory:
 
     async def apply(self) -> None:
         events, self.pending = self.pending, []
-        async with self.runtime.sessions() as session:
-            for item in events:
-                check = self.subscription.handlers.get(item.envelope.type)
-                if check is not None:
-                    await check(session, item)
-            assert self.subscription.after_batch is not None
-            await self.subscription.after_batch(session, events)
-            await session.commit()
+        messages = [item.message() for item in events]
+        await apply_messages(self.subscription, self.runtime.sessions, messages)
 
     async def rollup(self, month: str) -> Outcome:
         await self.apply()
         async with self.runtime.sessions() as session:
-            return await service.run_rollup(session, POLICY, Month.parse(month), self.clock.now())
+            return await run_rollup(session, POLICY, Month.parse(month), self.clock.now())
 
     async def document(self, partner_id: str, month: str, revision: int | None = None) -> Any:
         async with self.runtime.sessions() as session:

@@ -4,7 +4,9 @@ With no database URLs and no `KAFKA_BOOTSTRAP_SERVERS` given, it starts PostgreS
 in `.local/postgres`, surviving restarts) and the Tansu broker; with them given it starts
 neither and uses those. Then it creates the databases and topics, runs every migration, writes a
 development `admin` token to `.local/dev-token`, starts each service's api and worker, waits
-until every /readyz answers 200 and prints where everything is. Ctrl-C stops all it started.
+until every /readyz answers 200 and prints where everything is. A process that exits is started
+again after a backoff, as Kubernetes restarts a pod, and the console says so. Ctrl-C stops all it
+started.
 
 `keel-devstack token --scope partner:read --partner-id p-1` prints another development token.
 """
@@ -19,7 +21,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -75,6 +77,11 @@ POSTGRES_PORT = 54329
 KAFKA_PORT = 19092
 READY_TIMEOUT_S = 90
 TOKEN_TTL = timedelta(days=30)
+# Kubernetes' CrashLoopBackOff, shortened for a laptop: 1 s, 2 s, 4 s... at most 30 s, back to
+# 1 s once the process has run for a minute.
+FIRST_RESTART_S = 1.0
+MAX_RESTART_S = 30.0
+HEALTHY_AFTER_S = 60.0
 
 
 def _say(message: str) -> None:
@@ -110,9 +117,48 @@ def _token(secret: str, scopes: list[Scope], partner_id: str | None, subject: st
     )
 
 
+def restart_delay(restarts: int) -> float:
+    """How long to wait before starting a process again after its `restarts`-th exit in a row."""
+    return min(FIRST_RESTART_S * 2.0**restarts, MAX_RESTART_S)
+
+
+@dataclass
+class Child:
+    """One process the stack runs, started again whenever it exits."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    started_at: float = 0.0
+    restarts: int = 0  # exits in a row without a healthy run between them
+    restart_at: float | None = None  # set while waiting to start again
+
+    def start(self, now: float) -> None:
+        with self.log_path.open("ab") as log:
+            # Its own process group (and no terminal input): Ctrl-C reaches only the stack,
+            # which stops its children itself.
+            self.process = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                process_group=0,
+            )
+        self.started_at = now
+        self.restart_at = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
 class Stack:
-    def __init__(self) -> None:
-        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    def __init__(self, logs: Path = LOCAL / "logs") -> None:
+        self.logs = logs
+        self.children: list[Child] = []
         self.postgres: EmbeddedPostgres | None = None
         self.tansu: EmbeddedTansu | None = None
 
@@ -132,25 +178,49 @@ class Stack:
             _say(f"KAFKA_BOOTSTRAP_SERVERS given ({servers}): starting no broker")
             idempotence = os.environ.get("KAFKA_ENABLE_IDEMPOTENCE", "true").lower() == "true"
             return urls, servers, idempotence
-        self.tansu = EmbeddedTansu(_port(KAFKA_PORT), log_path=LOCAL / "logs" / "tansu.log")
+        self.tansu = EmbeddedTansu(_port(KAFKA_PORT), log_path=self.logs / "tansu.log")
         servers = self.tansu.start()
         _say(f"Kafka (Tansu, memory storage) {servers}")
         return urls, servers, False
 
-    def spawn(self, service: str, command: str, env: dict[str, str]) -> None:
+    def spawn(self, service: str, command: str, env: dict[str, str]) -> Child:
         """Start `<service> <command>` (the image's entry point), logging to its own file."""
-        log = open(LOCAL / "logs" / f"{service}-{command}.log", "ab")  # noqa: SIM115 - child owns it
-        process = subprocess.Popen(
-            [_bin(service), command], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        self.children.append((f"{service}-{command}", process))
+        name = f"{service}-{command}"
+        child = Child(name, [_bin(service), command], env, self.logs / f"{name}.log")
+        child.start(time.monotonic())
+        self.children.append(child)
+        return child
+
+    def supervise(self, now: float) -> None:
+        """Start again, after its backoff, each child that exited, as the cluster would."""
+        for child in self.children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.start(now)
+                    _say(f"{child.name} started again (restart {child.restarts})")
+                continue
+            assert child.process is not None
+            code = child.process.poll()
+            if code is None:
+                if child.restarts and now - child.started_at >= HEALTHY_AFTER_S:
+                    child.restarts = 0
+                continue
+            delay = restart_delay(child.restarts)
+            child.restarts += 1
+            child.restart_at = now + delay
+            _say(
+                f"{child.name} exited with {code} (see {child.log_path}); "
+                f"starting it again in {delay:g}s"
+            )
 
     def stop(self) -> None:
-        for _, process in self.children:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+        running = [child.process for child in self.children if child.running]
+        for process in running:
+            assert process is not None
+            process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 30
-        for _, process in self.children:
+        for process in running:
+            assert process is not None
             try:
                 process.wait(max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
@@ -161,19 +231,12 @@ class Stack:
             self.postgres.stop()
         _say("stopped")
 
-    def dead_child(self) -> str | None:
-        for name, process in self.children:
-            if process.poll() is not None:
-                return f"{name} exited with {process.returncode} (see {LOCAL / 'logs' / name}.log)"
-        return None
-
 
 def _wait_ready(stack: Stack, interrupted: Callable[[], bool]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     pending = list(SERVICES)
     while pending and not interrupted():
-        if dead := stack.dead_child():
-            raise RuntimeError(dead)
+        stack.supervise(time.monotonic())
         if time.monotonic() > deadline:
             raise RuntimeError(f"not ready within {READY_TIMEOUT_S}s: {[s.name for s in pending]}")
         service = pending[0]
@@ -215,6 +278,7 @@ def run() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         urls, servers, idempotence = stack.start_infrastructure()
+        (LOCAL / "kafka-servers").write_text(servers + "\n")  # for `make dlq`
         kafka = KafkaSettings(bootstrap_servers=servers, enable_idempotence=idempotence)
         created = asyncio.run(ensure_topics(kafka, all_topics()))
         _say(f"topics ready ({len(created)} created)")
@@ -234,8 +298,6 @@ def run() -> int:
         _say("migrations applied")
         token_path = LOCAL / "dev-token"
         token_path.write_text(_token(secret, [Scope.ADMIN], None, "devstack-admin") + "\n")
-        # Where this stack's broker listens (it moves off 19092 when that port is taken).
-        (LOCAL / "kafka").write_text(servers + "\n")
         for service in SERVICES:
             env = {
                 **base_env,
@@ -254,9 +316,7 @@ def run() -> int:
             )
         _say(f"admin token in {token_path}; logs in {LOCAL / 'logs'}; Ctrl-C stops everything")
         while not stopping:
-            if dead := stack.dead_child():
-                _say(f"stopping everything: {dead}")
-                return 1
+            stack.supervise(time.monotonic())
             time.sleep(0.5)
         return 0
     finally:

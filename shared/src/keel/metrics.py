@@ -18,7 +18,7 @@ CONSUMED = Counter(
 )
 CONSUMER_BATCH = Histogram(
     "keel_consumer_batch_seconds",
-    "Time to apply one partition batch in one transaction",
+    "Time to apply one partition batch (one transaction, more while isolating a poison event)",
     ["consumer"],
 )
 CONSUMER_RETRIES = Counter(

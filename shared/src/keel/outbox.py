@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col, select
 
 from keel import context
-from keel.events.registry import Event
 from keel.kafka.publisher import Message, Publisher
 from keel.metrics import OUTBOX_LAG, OUTBOX_PUBLISHED
 from keel.runtime import Runtime
@@ -25,10 +24,6 @@ from keel.stopping import sleep_unless_stopped
 from keel.tables import OUTBOX, OUTBOX_NOTIFY_CHANNEL, OutboxMessage
 
 logger = logging.getLogger(__name__)
-
-
-def event_message(event: Event[Any]) -> Message:
-    return Message(event.topic, event.key, event.envelope.to_json())
 
 
 def trace_headers() -> list[list[str]]:

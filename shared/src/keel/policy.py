@@ -23,11 +23,23 @@ class Versioned(BaseModel):
 V = TypeVar("V", bound=Versioned)
 
 
+class NotInForce(LookupError):
+    """A day before a policy's first version: no rule of it applies then, so nothing is credited
+    for that day. Carries the first day that can be evaluated."""
+
+    def __init__(self, day: date, first_day: date) -> None:
+        super().__init__(
+            f"no policy version in force on {day}; the first is in force from {first_day}"
+        )
+        self.day = day
+        self.first_day = first_day
+
+
 def in_force(versions: Sequence[V], day: date) -> V:
     """The version in force on the day (versions in increasing `effective_from`)."""
     index = bisect_right([v.effective_from for v in versions], day) - 1
     if index < 0:
-        raise LookupError(f"no policy version in force on {day}")
+        raise NotInForce(day, versions[0].effective_from)
     return versions[index]
 
 

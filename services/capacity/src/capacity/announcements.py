@@ -3,14 +3,11 @@
 from datetime import datetime
 from typing import Any
 
+from capacity.config import SERVICE_NAME
 from capacity.tables import Registration
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import DOMAIN_REGISTERED, EVENTS
 from keel.events.payloads.capacity import DomainRegisteredV1, DomainRegistrationEndedV1
 from keel.kafka.publisher import Message
-from keel.outbox import event_message
-
-SOURCE = "capacity"
-REGISTERED, DEREGISTERED, EXPIRED = "domain.registered", "domain.deregistered", "domain.expired"
 
 
 def registered(registration: Registration) -> Message:
@@ -23,7 +20,7 @@ def registered(registration: Registration) -> Message:
         registered_at=registration.registered_at,
         expires_at=registration.expires_at,
     )
-    return _message(REGISTERED, payload, registration.id, registration.registered_at)
+    return _message(DOMAIN_REGISTERED, payload, registration.id, registration.registered_at)
 
 
 def ended(type_name: str, row: Any) -> Message:
@@ -37,12 +34,11 @@ def ended(type_name: str, row: Any) -> Message:
 
 
 def _message(type_name: str, payload: Any, registration_id: str, at: datetime) -> Message:
-    envelope = EVENTS.envelope(
+    return EVENTS.message(
         type_name,
         payload,
         id=f"{registration_id}.{type_name.removeprefix('domain.')}",
-        source=SOURCE,
+        source=SERVICE_NAME,
         time=at,
         subject=payload.domain,
     )
-    return event_message(EVENTS.parse(envelope))

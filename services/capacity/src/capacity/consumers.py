@@ -5,8 +5,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from capacity import repository
+from capacity.config import SERVICE_NAME
 from keel.events import topics
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import EVENTS, PARTNER_REGISTERED, TIER_CHANGED
 from keel.events.payloads.account import PartnerRegisteredV1
 from keel.events.payloads.tier import TierChangedV1
 from keel.events.registry import Event
@@ -33,8 +34,8 @@ async def tier_changed(session: AsyncSession, event: Event[Any]) -> None:
 
 
 SUBSCRIPTION = Subscription(
-    name="capacity",
+    name=SERVICE_NAME,
     topics=[topics.TIER.name, topics.ACCOUNT.name],
-    handlers={"partner.registered": partner_registered, "tier.changed": tier_changed},
+    handlers={PARTNER_REGISTERED: partner_registered, TIER_CHANGED: tier_changed},
     registry=EVENTS,
 )

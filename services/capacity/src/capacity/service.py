@@ -22,6 +22,7 @@ from capacity.schemas import (
 from capacity.tables import ACTIVE, Registration
 from keel.domains import registrable_domain
 from keel.errors import NotFound
+from keel.events.catalogue import DOMAIN_DEREGISTERED, DOMAIN_EXPIRED
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.tier import Tier
 from keel.outbox import enqueue
@@ -108,7 +109,7 @@ async def register(
         expired = await repository.expire_domain(session, domain, now)
         if not expired or not await repository.insert_registration(session, row):
             raise DomainUnavailable(domain)
-        await enqueue(session, [announcements.ended(announcements.EXPIRED, r) for r in expired])
+        await enqueue(session, [announcements.ended(DOMAIN_EXPIRED, r) for r in expired])
     await enqueue(session, [announcements.registered(registration)])
     await session.commit()
     return _read(registration, now)
@@ -121,7 +122,7 @@ async def deregister(
     once; each is announced so sold credit stops following it."""
     wanted = list(dict.fromkeys(registrable_domain(d) for d in domains))
     ended = await repository.deregister(session, partner_id, wanted, now)
-    await enqueue(session, [announcements.ended(announcements.DEREGISTERED, r) for r in ended])
+    await enqueue(session, [announcements.ended(DOMAIN_DEREGISTERED, r) for r in ended])
     await session.commit()
     freed = {r.domain for r in ended}
     return DeregistrationRead(
@@ -183,6 +184,6 @@ async def holder(session: AsyncSession, domain: str, *, now: datetime) -> Domain
 async def expire_due(session: AsyncSession, *, now: datetime, batch_size: int) -> int:
     """C4: mark a batch of registrations past their expiry as expired and announce each."""
     expired = await repository.expire_due(session, now, batch_size)
-    await enqueue(session, [announcements.ended(announcements.EXPIRED, r) for r in expired])
+    await enqueue(session, [announcements.ended(DOMAIN_EXPIRED, r) for r in expired])
     await session.commit()
     return len(expired)

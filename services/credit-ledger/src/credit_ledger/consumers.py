@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit_ledger import ledger, repository
+from credit_ledger.config import SERVICE_NAME
 from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.ledger import Touch
 from credit_ledger.recording import RECORDED, event_fact
@@ -45,7 +46,7 @@ def subscription(policy: ManagedPolicy, clock: Clock) -> Subscription:
         await ledger.refresh_clients(session, touched, policy=policy, recorded_at=clock.now())
 
     return Subscription(
-        name="credit-ledger",
+        name=SERVICE_NAME,
         topics=[topics.ACTIVITY.name, topics.ACCOUNT.name],
         handlers={},
         registry=EVENTS,

@@ -12,17 +12,17 @@ from sqlalchemy import Table, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from credit_ledger.config import SERVICE_NAME
 from credit_ledger.domain.attribution import Attribution, attribute, change_days
 from credit_ledger.domain.facts import ClientHistory
 from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.history import load_histories
 from credit_ledger.tables import LedgerEntry
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import EVENTS, MANAGED_CREDIT_CHANGED
 from keel.events.payloads.credit import ManagedCreditChangedV1
 from keel.kafka.publisher import Message
-from keel.outbox import enqueue, event_message
+from keel.outbox import enqueue
 
-SOURCE = "credit-ledger"
 LEDGER: Table = LedgerEntry.__table__  # type: ignore[attr-defined]
 V = TypeVar("V")
 _RULE = re.compile(r"\bM[1-8]\b")
@@ -71,10 +71,13 @@ def desired_steps(
     credited then), then each day it changes, with the rule that changes it.
 
     Facts stated at time t change figures from t's day on, so a batch whose earliest event is
-    on `since` leaves every earlier day as it was recorded.
+    on `since` leaves every earlier day as it was recorded. Days before the policy's first day
+    credit nothing: evaluation starts there at the earliest.
     """
     steps: dict[str, list[Step]] = {}
-    previous = _credits(attribute(history, since - timedelta(days=1), policy))
+    since = max(since, policy.first_day)
+    eve = since - timedelta(days=1)
+    previous = _credits(attribute(history, eve, policy)) if eve >= policy.first_day else {}
     days = [since, *(day for day in change_days(history, policy) if day > since)]
     for day in days:
         attribution = attribute(history, day, policy)
@@ -233,12 +236,11 @@ def _announcement(entry: Mapping[str, Any]) -> Message:
         cause=entry["cause"],
         recorded_at=entry["recorded_at"],
     )
-    envelope = EVENTS.envelope(
-        "managed_credit.changed",
+    return EVENTS.message(
+        MANAGED_CREDIT_CHANGED,
         payload,
         id=f"ledger-entry-{entry['id']}",
-        source=SOURCE,
+        source=SERVICE_NAME,
         time=datetime.combine(entry["effective_on"], time(), tzinfo=UTC),
         subject=entry["client_id"],
     )
-    return event_message(EVENTS.parse(envelope))

@@ -5,23 +5,24 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from keel.events import catalogue
 from keel.events.registry import Event
 
 # Event types whose facts the M-rules use; the others on the topics are acknowledged and ignored.
 RECORDED = frozenset(
     {
-        "activity.performed",
-        "partner.registered",
-        "partner.employee_domain_changed",
-        "partner_user.added",
-        "partner_user.deactivated",
-        "partner_user.reactivated",
-        "partner_user.removed",
-        "client.created",
-        "client.updated",
-        "client.subscription_changed",
-        "client.user_added",
-        "client.user_removed",
+        catalogue.ACTIVITY_PERFORMED,
+        catalogue.PARTNER_REGISTERED,
+        catalogue.PARTNER_EMPLOYEE_DOMAIN_CHANGED,
+        catalogue.PARTNER_USER_ADDED,
+        catalogue.PARTNER_USER_DEACTIVATED,
+        catalogue.PARTNER_USER_REACTIVATED,
+        catalogue.PARTNER_USER_REMOVED,
+        catalogue.CLIENT_CREATED,
+        catalogue.CLIENT_UPDATED,
+        catalogue.CLIENT_SUBSCRIPTION_CHANGED,
+        catalogue.CLIENT_USER_ADDED,
+        catalogue.CLIENT_USER_REMOVED,
     }
 )
 
@@ -32,7 +33,6 @@ LINKED, UNLINKED, ACCESS_REMOVED, SERVICES_ENDED = (
     "access.removed",
     "services.ended",
 )
-LOCAL_SOURCE = "credit-ledger"
 
 
 def fact_row(

@@ -11,11 +11,12 @@ from uuid import uuid4
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from credit_ledger import ledger, repository
+from credit_ledger.config import SERVICE_NAME
 from credit_ledger.domain.attribution import attribute
 from credit_ledger.domain.checklist import UserInClient, users_in_client
 from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.history import STATUS_OF, load_histories, load_history
-from credit_ledger.recording import LINKED, LOCAL_SOURCE, fact_row
+from credit_ledger.recording import LINKED, fact_row
 from credit_ledger.schemas import (
     AccessActionRead,
     AttributionRead,
@@ -227,7 +228,7 @@ async def act_on_access(
         raise NotFound(f"user {user_id} is not a user of partner {partner_id}")
     event_id = str(uuid4())
     fact = fact_row(
-        source=LOCAL_SOURCE,
+        source=SERVICE_NAME,
         event_id=event_id,
         kind=action,
         at=now,
@@ -236,7 +237,7 @@ async def act_on_access(
         user_id=user_id,
     )
     await repository.record_facts(session, [fact])
-    cause = [f"{LOCAL_SOURCE}/{event_id}"]
+    cause = [f"{SERVICE_NAME}/{event_id}"]
     touched = {client_id: ledger.Touch(now.astimezone(UTC).date(), cause)}
     await ledger.refresh_clients(session, touched, policy=policy, recorded_at=now)
     await session.commit()

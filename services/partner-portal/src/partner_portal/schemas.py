@@ -32,6 +32,10 @@ class Upstream(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class ReadyAnswer(Upstream):
+    status: str
+
+
 class ManagedClientAnswer(Upstream):
     client_id: str
     credit: Amount

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,6 +60,7 @@ from partner_portal.schemas import (
     ManagedCreditAnswer,
     PointChangesQuery,
     PointChangesRead,
+    ReadyAnswer,
     RenewalAlertRead,
     RenewalRead,
     RenewalsOfClientRead,
@@ -77,6 +79,8 @@ from partner_portal.schemas import (
 )
 from partner_portal.upstream import Caller, Section, Upstream, Upstreams, section
 
+A = TypeVar("A", bound=BaseModel)
+
 
 @dataclass(frozen=True, slots=True)
 class Portal:
@@ -89,53 +93,62 @@ class Portal:
     caller: Caller
 
     async def ask(
-        self, upstream: Upstream, path: str, params: dict[str, str | int] | None = None
-    ) -> Any:
-        return await self.upstreams.get(upstream, path, self.caller, params)
+        self,
+        upstream: Upstream,
+        path: str,
+        answer: type[A],
+        params: dict[str, str | int] | None = None,
+    ) -> A:
+        return await self.upstreams.get(upstream, path, self.caller, answer, params)
 
     # One call per section, each parsed into the fields the portal uses.
     async def managed_credit(self, partner_id: str, day: date) -> ManagedCreditAnswer:
-        answer = await self.ask(
-            Upstream.LEDGER, f"/v1/partners/{partner_id}/managed-credit", {"as_of": str(day)}
-        )
-        return ManagedCreditAnswer.model_validate(answer)
-
-    async def expiring(self, partner_id: str, day: date, within_days: int) -> ExpiringAnswer:
-        answer = await self.ask(
+        return await self.ask(
             Upstream.LEDGER,
-            f"/v1/partners/{partner_id}/expiring",
-            {"as_of": str(day), "within_days": within_days},
-        )
-        return ExpiringAnswer.model_validate(answer)
-
-    async def attribution(self, partner_id: str, client_id: str, day: date) -> AttributionAnswer:
-        answer = await self.ask(
-            Upstream.LEDGER,
-            f"/v1/partners/{partner_id}/clients/{client_id}/attribution",
+            f"/v1/partners/{partner_id}/managed-credit",
+            ManagedCreditAnswer,
             {"as_of": str(day)},
         )
-        return AttributionAnswer.model_validate(answer)
+
+    async def expiring(self, partner_id: str, day: date, within_days: int) -> ExpiringAnswer:
+        return await self.ask(
+            Upstream.LEDGER,
+            f"/v1/partners/{partner_id}/expiring",
+            ExpiringAnswer,
+            {"as_of": str(day), "within_days": within_days},
+        )
+
+    async def attribution(self, partner_id: str, client_id: str, day: date) -> AttributionAnswer:
+        return await self.ask(
+            Upstream.LEDGER,
+            f"/v1/partners/{partner_id}/clients/{client_id}/attribution",
+            AttributionAnswer,
+            {"as_of": str(day)},
+        )
 
     async def employees_answer(self, partner_id: str, day: date) -> EmployeesAnswer:
-        answer = await self.ask(
-            Upstream.LEDGER, f"/v1/partners/{partner_id}/employees", {"as_of": str(day)}
+        return await self.ask(
+            Upstream.LEDGER,
+            f"/v1/partners/{partner_id}/employees",
+            EmployeesAnswer,
+            {"as_of": str(day)},
         )
-        return EmployeesAnswer.model_validate(answer)
 
     async def tier(self, partner_id: str) -> TierAnswer:
-        return TierAnswer.model_validate(
-            await self.ask(Upstream.TIER, f"/v1/partners/{partner_id}/tier")
-        )
+        return await self.ask(Upstream.TIER, f"/v1/partners/{partner_id}/tier", TierAnswer)
 
     async def breakdown(self, partner_id: str, month: str) -> BreakdownAnswer:
-        answer = await self.ask(
-            Upstream.TIER, f"/v1/partners/{partner_id}/points-breakdown", {"month": month}
+        return await self.ask(
+            Upstream.TIER,
+            f"/v1/partners/{partner_id}/points-breakdown",
+            BreakdownAnswer,
+            {"month": month},
         )
-        return BreakdownAnswer.model_validate(answer)
 
     async def capacity(self, partner_id: str) -> CapacityAnswer:
-        answer = await self.ask(Upstream.CAPACITY, f"/v1/partners/{partner_id}/capacity")
-        return CapacityAnswer.model_validate(answer)
+        return await self.ask(
+            Upstream.CAPACITY, f"/v1/partners/{partner_id}/capacity", CapacityAnswer
+        )
 
 
 def _sections(*found: Section[Any]) -> Sections:
@@ -157,7 +170,13 @@ def _renewal_read(row: Row[Any]) -> RenewalRead:
     return RenewalRead.model_validate(row, from_attributes=True)
 
 
-async def _client_rows(portal: Portal, partner_id: str, day: date) -> list[ClientRow]:
+@dataclass(frozen=True, slots=True)
+class PartnerClients:
+    rows: list[ClientRow]
+    renewals: dict[str, list[RenewalFacts]]  # per client, the dates and decisions (D2)
+
+
+async def _partner_clients(portal: Portal, partner_id: str, day: date) -> PartnerClients:
     """D1: the partner's clients on the day, with what the table shows of each."""
     index = portal.policy.index_on(day)
     scoring = portal.policy.engagement_on(day)
@@ -165,7 +184,9 @@ async def _client_rows(portal: Portal, partner_id: str, day: date) -> list[Clien
         portal.session, partner_id, day, sold_after(day, index)
     )
     renewals: dict[str, list[RenewalFacts]] = {}
-    for row in await repository.renewals(portal.session, [r.client_id for r in found]):
+    for row in await repository.renewals(
+        portal.session, [r.client_id for r in found], people_and_terms=False
+    ):
         renewals.setdefault(row.client_id, []).append(_renewal_facts(row))
     rows = []
     for r in found:
@@ -187,7 +208,7 @@ async def _client_rows(portal: Portal, partner_id: str, day: date) -> list[Clien
                 next_renewal_on=upcoming.renewal_date if upcoming else None,
             )
         )
-    return rows
+    return PartnerClients(rows, renewals)
 
 
 def _engagement_read(found: Engagement) -> EngagementRead:
@@ -208,13 +229,14 @@ async def dashboard(portal: Portal, partner_id: str, day: date) -> DashboardRead
         section("capacity", portal.capacity(partner_id)),
         section("tier", portal.tier(partner_id)),
     )
-    rows = await _client_rows(portal, partner_id, day)
-    renewals = [
-        _renewal_facts(r)
-        for r in await repository.renewals(portal.session, [row.client_id for row in rows])
+    clients = await _partner_clients(portal, partner_id, day)
+    due = [
+        r
+        for facts in clients.renewals.values()
+        for r in facts
+        if decision_due(r, day, alerts.renewal_decision_days)
     ]
     expiring, capacity, tier = await calls
-    due = [r for r in renewals if decision_due(r, day, alerts.renewal_decision_days)]
     capacity_alert = None
     if capacity.value is not None:
         used, limit = capacity.value.used, capacity.value.limit
@@ -226,7 +248,7 @@ async def dashboard(portal: Portal, partner_id: str, day: date) -> DashboardRead
             warning_percent=alerts.capacity_warning_percent,
             warning=percent >= alerts.capacity_warning_percent,
         )
-    counts = Counter(row.relationship for row in rows)
+    counts = Counter(row.relationship for row in clients.rows)
     return DashboardRead(
         partner_id=partner_id,
         as_of=day,
@@ -252,7 +274,7 @@ async def clients_page(
     the ledger, as one section."""
     credit_call = asyncio.create_task(section("credit", portal.managed_credit(partner_id, day)))
     rows = select_rows(
-        await _client_rows(portal, partner_id, day),
+        (await _partner_clients(portal, partner_id, day)).rows,
         query=wanted.q,
         wanted=wanted.relationship,
         sort=wanted.sort,
@@ -309,12 +331,14 @@ async def client_detail(
         attribution.cancel()
         raise NotFound(f"no profile of client {client_id} has arrived yet")
     index = portal.policy.index_on(day)
-    related = {
-        r.client_id: r
-        for r in await repository.partner_clients(
-            portal.session, partner_id, day, sold_after(day, index)
-        )
-    }.get(client_id)
+    related = next(
+        iter(
+            await repository.partner_clients(
+                portal.session, partner_id, day, sold_after(day, index), client_id
+            )
+        ),
+        None,
+    )
     found = await repository.renewals(portal.session, [client_id])
     facts = {(r.renewal_date): _renewal_read(r) for r in found}
     renewals = [_renewal_facts(r) for r in found]
@@ -388,10 +412,16 @@ def _why_credited(answer: AttributionAnswer) -> WhyCreditedRead:
 
 async def renewals(portal: Portal, partner_id: str, day: date, within_days: int) -> RenewalsRead:
     """D2: the undecided renewals of the partner's clients whose decision is due within N days."""
-    clients = [row.client_id for row in await _client_rows(portal, partner_id, day)]
+    clients = await _partner_clients(portal, partner_id, day)
+    due_for = {
+        r.client_id
+        for facts in clients.renewals.values()
+        for r in facts
+        if decision_due(r, day, within_days)
+    }
     due = [
         _renewal_read(row)
-        for row in await repository.renewals(portal.session, clients)
+        for row in await repository.renewals(portal.session, due_for)
         if decision_due(_renewal_facts(row), day, within_days)
     ]
     return RenewalsRead(
@@ -480,6 +510,9 @@ def _group(changes: Sequence[ClientChange]) -> ChangeGroupRead:
 async def upstreams_ready(upstreams: Upstreams) -> UpstreamsRead:
     """Each owner's readiness, asked concurrently."""
     found = await asyncio.gather(
-        *(section(owner.value, upstreams.get(owner, "/readyz", None)) for owner in Upstream)
+        *(
+            section(owner.value, upstreams.get(owner, "/readyz", None, ReadyAnswer))
+            for owner in Upstream
+        )
     )
     return UpstreamsRead(upstreams=_sections(*found))

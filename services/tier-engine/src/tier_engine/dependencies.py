@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from keel.errors import FieldError, ValidationFailed
-from keel.events.payloads.tier import Month as MonthText
+from keel.events.payloads.tier import MonthText
 from tier_engine.domain.calendar import Month
 from tier_engine.domain.policy import TierPolicy
 

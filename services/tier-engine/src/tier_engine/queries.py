@@ -13,7 +13,8 @@ REGISTERED_AT_CLOSE = """
           AND (r.ended_at IS NULL OR r.ended_at > d.closed_at)))
 """
 
-# S2: closed after the window start and on or before the day.
+# S2: closed after the window start and on or before the day. S4: the rollup and the reads
+# evaluate it on the month's 15th, so a deal closed later counts from the next month's report.
 IN_WINDOW = "d.closed_on > :window_start AND d.closed_on <= :day"
 
 
@@ -44,9 +45,7 @@ SOLD_SUMS: TextClause = text(f"""
 # Managed credit on the evaluated day (k = 0) and on the next three evaluated days, those from
 # the entries known by the end of the evaluated day: the known expiries (T4 projection).
 MANAGED_SUMS: TextClause = text(f"""
-    SELECT e.partner_id, days.k, e.currency,
-           coalesce(e.client_country = ANY(CAST(:growth AS text[])), false) AS growth,
-           sum(e.amount) AS amount
+    SELECT e.partner_id, days.k, e.currency, e.client_country, sum(e.amount) AS amount
     FROM (VALUES (0, CAST(:day AS date)), (1, CAST(:day_1 AS date)),
                  (2, CAST(:day_2 AS date)), (3, CAST(:day_3 AS date))) AS days(k, day)
     CROSS JOIN LATERAL ({

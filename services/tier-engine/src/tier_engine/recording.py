@@ -1,5 +1,7 @@
 """Events as the rows the S, P and T rules read. A deal or credit in a currency the table in force
-does not list can never be applied: it is dead-lettered with that reason, never counted as zero."""
+does not list, or dated before the first table, can never be applied under the policy as it stands:
+it is dead-lettered with that reason, never counted as zero, so a replay applies it once the policy
+gains what it lacks."""
 
 from datetime import UTC, date, datetime
 from typing import Any
@@ -15,10 +17,12 @@ from keel.events.payloads.capacity import DomainRegisteredV1, DomainRegistration
 from keel.events.payloads.credit import ManagedCreditChangedV1
 from keel.events.payloads.deal import DealClosedV1, DealKind, DealType
 from keel.events.registry import Event
+from keel.policy import NotInForce
 from tier_engine.domain.points import sold_rate
 from tier_engine.domain.policy import TierPolicy, UnknownCurrency
 
 UNKNOWN_CURRENCY = "unknown_currency"
+NO_POLICY_IN_FORCE = "no_policy_in_force"
 
 
 def utc_day(moment: datetime) -> date:
@@ -26,11 +30,14 @@ def utc_day(moment: datetime) -> date:
 
 
 def check_currency(policy: TierPolicy, currency: str, day: date) -> None:
-    """P1: the currency must be in the table in force on the day its points are first needed."""
+    """P1: the currency must be in the table in force on the day its points are first needed,
+    and a table must be in force that day (issue 12.3: days before the first are no error)."""
     try:
         policy.units_on(day).unit(currency)
     except UnknownCurrency as error:
         raise PoisonMessage(UNKNOWN_CURRENCY, str(error)) from None
+    except NotInForce as error:
+        raise PoisonMessage(NO_POLICY_IN_FORCE, str(error)) from None
 
 
 def deal_domain(deal: DealClosedV1) -> str:
@@ -51,7 +58,11 @@ def _identity(event: Event[Any]) -> dict[str, Any]:
 
 
 def deal_row(
-    policy: TierPolicy, event: Event[DealClosedV1], line_first_sold_on: date, recorded_at: datetime
+    policy: TierPolicy,
+    event: Event[DealClosedV1],
+    *,
+    line_first_sold_on: date,
+    recorded_at: datetime,
 ) -> dict[str, Any]:
     """A deal with the units and rate in force at close (P1-P3) and whether S3 applies."""
     deal = event.payload

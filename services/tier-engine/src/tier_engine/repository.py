@@ -1,23 +1,38 @@
-"""Writes of the facts the tier rules read; may flush, never commits."""
+"""All of the tier engine's SQL: the facts the rules read (written by the consumer), the sums and
+rows the rollup and the reads evaluate, and the rollup tables. May flush, never commits."""
 
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, tuple_, update
+from sqlalchemy import Table, bindparam, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keel.events.payloads.deal import LOSSES
+from tier_engine import queries
+from tier_engine.domain.calendar import Month
 from tier_engine.domain.policy import TierPolicy
+from tier_engine.domain.rollup import Evaluation, day_end
 from tier_engine.recording import rerated
-from tier_engine.tables import ClientApps, CreditEntry, Deal, PartnerFact, Registration
+from tier_engine.tables import (
+    ClientApps,
+    CreditEntry,
+    Deal,
+    PartnerFact,
+    Registration,
+    Rollup,
+    RollupPartner,
+)
 
 DEAL: Table = Deal.__table__  # type: ignore[attr-defined]
 CREDIT: Table = CreditEntry.__table__  # type: ignore[attr-defined]
 REGISTRATION: Table = Registration.__table__  # type: ignore[attr-defined]
 PARTNER_FACT: Table = PartnerFact.__table__  # type: ignore[attr-defined]
 CLIENT_APPS: Table = ClientApps.__table__  # type: ignore[attr-defined]
+ROLLUP: Table = Rollup.__table__  # type: ignore[attr-defined]
+ROLLUP_PARTNER: Table = RollupPartner.__table__  # type: ignore[attr-defined]
+LOCK_MONTH = text("SELECT pg_advisory_xact_lock(hashtext('rollup:' || :month))")
 
 Line = tuple[str, str]  # (client id, product line)
 
@@ -119,3 +134,175 @@ async def client_credit(session: AsyncSession, partner_id: str, client_id: str) 
         .order_by(CREDIT.c.effective_on, CREDIT.c.recorded_at, CREDIT.c.id)
     )
     return rows.all()
+
+
+async def registered_at_close(session: AsyncSession, deal_ids: list[str]) -> dict[str, bool]:
+    """S3 per deal: whether it may earn sold credit."""
+    if not deal_ids:
+        return {}
+    rows = await session.execute(queries.DEALS_REGISTERED, {"ids": deal_ids})
+    return {row.deal_id: row.registered for row in rows}
+
+
+async def partner_deals(session: AsyncSession, ev: Evaluation, partner_id: str) -> Sequence[Any]:
+    """The partner's deals in the sold window of the evaluated day (S2), each with S3's verdict."""
+    rows = await session.execute(
+        queries.PARTNER_DEALS,
+        {"partner_id": partner_id, "window_start": ev.window_start, "day": ev.day},
+    )
+    return rows.all()
+
+
+async def partner_credit(session: AsyncSession, day: date, partner_id: str) -> Sequence[Any]:
+    """Per client, the partner's ledger entry standing on `day`."""
+    rows = await session.execute(queries.PARTNER_CREDIT, {"partner_id": partner_id, "day": day})
+    return rows.all()
+
+
+# The rollup's inputs (T3), set-based over every partner.
+
+
+async def lock_month(session: AsyncSession, month: Month) -> None:
+    """One rollup of a month at a time, until the caller's transaction ends."""
+    await session.execute(LOCK_MONTH, {"month": str(month)})
+
+
+async def sold_sums(session: AsyncSession, ev: Evaluation) -> Sequence[Any]:
+    starts = ev.window_starts_ahead()
+    rows = await session.execute(
+        queries.SOLD_SUMS,
+        {
+            "window_start": ev.window_start,
+            "day": ev.day,
+            **{f"lost_by_{k}": start for k, start in enumerate(starts, 1)},
+        },
+    )
+    return rows.all()
+
+
+async def managed_sums(session: AsyncSession, ev: Evaluation) -> Sequence[Any]:
+    rows = await session.execute(
+        queries.MANAGED_SUMS,
+        {
+            "day": ev.day,
+            **{f"day_{k}": day for k, day in enumerate(ev.ahead, 1)},
+            "known_by": day_end(ev.day),
+        },
+    )
+    return rows.all()
+
+
+async def standing_facts(session: AsyncSession, ev: Evaluation) -> Sequence[Any]:
+    """Each partner's latest type and certification facts known by the end of the day (T2)."""
+    return (await session.execute(queries.STANDINGS, {"day_end": day_end(ev.day)})).all()
+
+
+async def portal_apps(session: AsyncSession, ev: Evaluation) -> Sequence[Any]:
+    """T2: per partner and counted portal, how many of the listed apps it uses, under every
+    model that lists the apps (a requirement where it sets a minimum, shown otherwise)."""
+    wanted = ev.model.requirements
+    if not wanted.apps:
+        return []
+    rows = await session.execute(
+        queries.PORTAL_APPS,
+        {
+            "window_start": ev.window_start,
+            "day": ev.day,
+            "day_end": day_end(ev.day),
+            "apps": sorted(wanted.apps),
+        },
+    )
+    return rows.all()
+
+
+# The rollup tables: revisions of a month and the partners' documents in each.
+
+
+async def latest_rollup(session: AsyncSession, month: Month) -> Any:
+    query = select(ROLLUP).where(ROLLUP.c.month == str(month))
+    return (await session.execute(query.order_by(ROLLUP.c.revision.desc()).limit(1))).first()
+
+
+async def rollup_revisions(session: AsyncSession, month: Month) -> Sequence[Any]:
+    query = select(ROLLUP).where(ROLLUP.c.month == str(month)).order_by(ROLLUP.c.revision)
+    return (await session.execute(query)).all()
+
+
+async def newest_earlier_rollup(session: AsyncSession, month: Month) -> tuple[str, int] | None:
+    """(month, latest revision) of the newest month before `month` that has a rollup."""
+    row = (
+        await session.execute(
+            select(ROLLUP.c.month, func.max(ROLLUP.c.revision))
+            .where(ROLLUP.c.month < str(month))
+            .group_by(ROLLUP.c.month)
+            .order_by(ROLLUP.c.month.desc())
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def rollup_documents(
+    session: AsyncSession, month: str, revision: int
+) -> dict[str, dict[str, Any]]:
+    rows = await session.execute(
+        select(ROLLUP_PARTNER.c.partner_id, ROLLUP_PARTNER.c.document).where(
+            ROLLUP_PARTNER.c.month == month, ROLLUP_PARTNER.c.revision == revision
+        )
+    )
+    return {row.partner_id: row.document for row in rows}
+
+
+async def store_rollup(
+    session: AsyncSession, rollup: dict[str, Any], documents: list[dict[str, Any]]
+) -> None:
+    await session.execute(insert(ROLLUP).values(**rollup))
+    if documents:
+        await session.execute(
+            insert(ROLLUP_PARTNER),
+            [
+                {
+                    "month": rollup["month"],
+                    "revision": rollup["revision"],
+                    "partner_id": d["partner_id"],
+                    "partner_type": d["partner_type"],
+                    "model": d["model"],
+                    "tier": d["tier"],
+                    "document": d,
+                }
+                for d in documents
+            ],
+        )
+
+
+async def rollup_policy_versions(session: AsyncSession, month: Month, revision: int) -> Any:
+    return await session.scalar(
+        select(ROLLUP.c.policy_versions).where(
+            ROLLUP.c.month == str(month), ROLLUP.c.revision == revision
+        )
+    )
+
+
+async def stored_document(session: AsyncSession, partner_id: str, month: Month | None) -> Any:
+    """The partner's row in the month's latest revision (the newest month if none given)."""
+    query = select(ROLLUP_PARTNER.c.month, ROLLUP_PARTNER.c.revision, ROLLUP_PARTNER.c.document)
+    query = query.where(ROLLUP_PARTNER.c.partner_id == partner_id)
+    if month is not None:
+        query = query.where(ROLLUP_PARTNER.c.month == str(month))
+    query = query.order_by(ROLLUP_PARTNER.c.month.desc(), ROLLUP_PARTNER.c.revision.desc())
+    return (await session.execute(query.limit(1))).first()
+
+
+async def latest_documents(
+    session: AsyncSession, partner_id: str, months: Iterable[Month]
+) -> dict[str, Any]:
+    """Per month, the partner's row in the month's latest revision."""
+    rows = await session.execute(
+        select(ROLLUP_PARTNER.c.month, ROLLUP_PARTNER.c.revision, ROLLUP_PARTNER.c.document)
+        .where(
+            ROLLUP_PARTNER.c.partner_id == partner_id,
+            ROLLUP_PARTNER.c.month.in_([str(m) for m in months]),
+        )
+        .order_by(ROLLUP_PARTNER.c.month, ROLLUP_PARTNER.c.revision)
+    )
+    return {row.month: row for row in rows}  # ordered by revision: the last one stays

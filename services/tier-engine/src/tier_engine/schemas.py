@@ -4,13 +4,13 @@ decimals (P4); stored figures keep full precision."""
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
 
 from keel.events.payloads.common import Country, Currency
 from keel.events.payloads.deal import DealType
-from keel.events.payloads.tier import Month
+from keel.events.payloads.tier import MonthText
 from keel.money import Amount
 
 NonNegative = Annotated[Amount, Field(ge=Decimal(0))]
@@ -21,11 +21,11 @@ class Schema(BaseModel):
 
 
 class RollupCreate(Schema):
-    month: Month
+    month: MonthText
 
 
 class RollupRunRead(Schema):
-    month: Month
+    month: MonthText
     revision: int
     digest: str
     created: bool = Field(description="False when the inputs were unchanged (same digest)")
@@ -36,7 +36,7 @@ class RollupRunRead(Schema):
 
 
 class RollupRead(Schema):
-    month: Month
+    month: MonthText
     revision: int
     revisions: list[int]
     digest: str
@@ -72,7 +72,7 @@ class TrackInsightRead(Schema):
 
 
 class ExpiringRead(Schema):
-    month: Month
+    month: MonthText
     evaluated_on: date
     total: Amount
     sold: Amount
@@ -88,7 +88,7 @@ class InsightsRead(Schema):
 
 class PartnerTierRead(Schema):
     partner_id: str
-    month: Month
+    month: MonthText
     revision: int
     evaluated_on: date
     model: str
@@ -111,7 +111,7 @@ class MarketType(StrEnum):
 
 
 class BreakdownQuery(Schema):
-    month: Month | None = None
+    month: MonthText | None = None
     deal_type: DealType | None = None
     market_type: MarketType | None = None
 
@@ -140,11 +140,21 @@ class ClientBreakdownRead(Schema):
 
 class BreakdownRead(Schema):
     partner_id: str
-    month: Month
+    month: MonthText
     evaluated_on: date
     filters: dict[str, str | None]
     totals: PointsRead
     clients: list[ClientBreakdownRead]
+
+
+class DealStatus(StrEnum):
+    """A deal as of the asked day: counting (S2), past its window, refused by S3, or closed
+    only after that day."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    NOT_CREDITED = "not_credited"
+    NOT_YET_CLOSED = "not_yet_closed"
 
 
 class DealHistoryRead(Schema):
@@ -159,7 +169,7 @@ class DealHistoryRead(Schema):
     rate: RateRead
     registered_at_close: bool
     counts_until: date
-    status: Literal["active", "expired", "not_credited"]
+    status: DealStatus
 
 
 class CreditHistoryRead(Schema):
@@ -185,7 +195,7 @@ class ClientHistoryRead(Schema):
 
 
 class ProgressMonthRead(Schema):
-    month: Month
+    month: MonthText
     evaluated_on: date
     revision: int | None
     tier: str | None
@@ -202,7 +212,7 @@ class ProgressRead(Schema):
 
 class ExplainRead(Schema):
     partner_id: str
-    month: Month
+    month: MonthText
     revision: int
     evaluated_on: date
     tier: str | None

@@ -7,11 +7,11 @@ from keel.logs import configure_logging
 from keel.runtime import Runtime
 from keel.stopping import sleep_unless_stopped
 from keel.worker import Worker
-from tier_engine import service
 from tier_engine.config import TierSettings, load_settings
 from tier_engine.consumers import subscription
 from tier_engine.domain.calendar import latest_closed_month
 from tier_engine.domain.policy import TierPolicy
+from tier_engine.service import rollups
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class MonthlyRollup:
     async def run_once(self) -> None:
         month = latest_closed_month(today(self.runtime.clock))
         async with self.runtime.sessions() as session:
-            outcome = await service.run_scheduled_rollup(
+            outcome = await rollups.run_scheduled_rollup(
                 session, self.policy, month, self.runtime.clock.now()
             )
         if outcome is None:

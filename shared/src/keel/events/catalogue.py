@@ -35,6 +35,30 @@ from keel.events.registry import EventRegistry, EventType
 
 ACCOUNT = topics.ACCOUNT.name
 
+# Every event type by name: code names a type by its constant, never by a bare string.
+ACTIVITY_PERFORMED = "activity.performed"
+PARTNER_REGISTERED = "partner.registered"
+PARTNER_EMPLOYEE_DOMAIN_CHANGED = "partner.employee_domain_changed"
+PARTNER_CERTIFICATION_CHANGED = "partner.certification_changed"
+PARTNER_USER_ADDED = "partner_user.added"
+PARTNER_USER_DEACTIVATED = "partner_user.deactivated"
+PARTNER_USER_REACTIVATED = "partner_user.reactivated"
+PARTNER_USER_REMOVED = "partner_user.removed"
+CLIENT_CREATED = "client.created"
+CLIENT_UPDATED = "client.updated"
+CLIENT_SUBSCRIPTION_CHANGED = "client.subscription_changed"
+CLIENT_USER_ADDED = "client.user_added"
+CLIENT_USER_REMOVED = "client.user_removed"
+CLIENT_APPS_USED = "client.apps_used"
+DEAL_CLOSED = "deal.closed"
+MANAGED_CREDIT_CHANGED = "managed_credit.changed"
+TIER_CHANGED = "tier.changed"
+ROLLUP_COMPLETED = "rollup.completed"
+DOMAIN_REGISTERED = "domain.registered"
+DOMAIN_DEREGISTERED = "domain.deregistered"
+DOMAIN_EXPIRED = "domain.expired"
+
+
 _client = ClientV1(
     client_id="c-2001",
     name="Bäckerei Schmidt GmbH",
@@ -47,7 +71,7 @@ _membership = ClientUserV1(client_id="c-2001", user_id="u-1001")
 
 UPSTREAM_TYPES: list[EventType[Any]] = [
     EventType(
-        name="activity.performed",
+        name=ACTIVITY_PERFORMED,
         version=1,
         payload=ActivityPerformedV1,
         topic=topics.ACTIVITY.name,
@@ -62,7 +86,7 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
         ),
     ),
     EventType(
-        name="partner.registered",
+        name=PARTNER_REGISTERED,
         version=1,
         payload=PartnerRegisteredV1,
         topic=ACCOUNT,
@@ -76,7 +100,7 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
         ),
     ),
     EventType(
-        name="partner.employee_domain_changed",
+        name=PARTNER_EMPLOYEE_DOMAIN_CHANGED,
         version=1,
         payload=PartnerEmployeeDomainChangedV1,
         topic=ACCOUNT,
@@ -86,7 +110,7 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
         ),
     ),
     EventType(
-        name="partner.certification_changed",
+        name=PARTNER_CERTIFICATION_CHANGED,
         version=1,
         payload=PartnerCertificationChangedV1,
         topic=ACCOUNT,
@@ -94,7 +118,7 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
         example=PartnerCertificationChangedV1(partner_id="p-501", certified=True),
     ),
     EventType(
-        name="partner_user.added",
+        name=PARTNER_USER_ADDED,
         version=1,
         payload=PartnerUserAddedV1,
         topic=ACCOUNT,
@@ -108,28 +132,28 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
     ),
     *(
         EventType(
-            name=f"partner_user.{change}",
+            name=change,
             version=1,
             payload=PartnerUserChangedV1,
             topic=ACCOUNT,
             key="partner_id",
             example=_partner_user,
         )
-        for change in ("deactivated", "reactivated", "removed")
+        for change in (PARTNER_USER_DEACTIVATED, PARTNER_USER_REACTIVATED, PARTNER_USER_REMOVED)
     ),
     *(
         EventType(
-            name=f"client.{change}",
+            name=change,
             version=1,
             payload=ClientV1,
             topic=ACCOUNT,
             key="client_id",
             example=_client,
         )
-        for change in ("created", "updated")
+        for change in (CLIENT_CREATED, CLIENT_UPDATED)
     ),
     EventType(
-        name="client.subscription_changed",
+        name=CLIENT_SUBSCRIPTION_CHANGED,
         version=1,
         payload=ClientSubscriptionChangedV1,
         topic=ACCOUNT,
@@ -145,17 +169,17 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
     ),
     *(
         EventType(
-            name=f"client.user_{change}",
+            name=change,
             version=1,
             payload=ClientUserV1,
             topic=ACCOUNT,
             key="client_id",
             example=_membership,
         )
-        for change in ("added", "removed")
+        for change in (CLIENT_USER_ADDED, CLIENT_USER_REMOVED)
     ),
     EventType(
-        name="client.apps_used",
+        name=CLIENT_APPS_USED,
         version=1,
         payload=ClientAppsUsedV1,
         topic=ACCOUNT,
@@ -227,7 +251,7 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
         ),
     ),
     EventType(
-        name="deal.closed",
+        name=DEAL_CLOSED,
         version=1,
         payload=DealClosedV1,
         topic=topics.DEAL.name,
@@ -252,7 +276,7 @@ UPSTREAM_EVENTS = EventRegistry(UPSTREAM_TYPES)
 
 INTERNAL_TYPES: list[EventType[Any]] = [
     EventType(
-        name="managed_credit.changed",
+        name=MANAGED_CREDIT_CHANGED,
         version=1,
         payload=ManagedCreditChangedV1,
         topic=topics.CREDIT.name,
@@ -271,7 +295,7 @@ INTERNAL_TYPES: list[EventType[Any]] = [
         ),
     ),
     EventType(
-        name="tier.changed",
+        name=TIER_CHANGED,
         version=1,
         payload=TierChangedV1,
         topic=topics.TIER.name,
@@ -288,7 +312,7 @@ INTERNAL_TYPES: list[EventType[Any]] = [
         ),
     ),
     EventType(
-        name="rollup.completed",
+        name=ROLLUP_COMPLETED,
         version=1,
         payload=RollupCompletedV1,
         topic=topics.TIER.name,
@@ -303,7 +327,7 @@ INTERNAL_TYPES: list[EventType[Any]] = [
         ),
     ),
     EventType(
-        name="domain.registered",
+        name=DOMAIN_REGISTERED,
         version=1,
         payload=DomainRegisteredV1,
         topic=topics.CAPACITY.name,
@@ -319,7 +343,7 @@ INTERNAL_TYPES: list[EventType[Any]] = [
     ),
     *(
         EventType(
-            name=f"domain.{ending}",
+            name=ending,
             version=1,
             payload=DomainRegistrationEndedV1,
             topic=topics.CAPACITY.name,
@@ -331,7 +355,7 @@ INTERNAL_TYPES: list[EventType[Any]] = [
                 ended_at=datetime(2025, 5, 31, 0, 0, tzinfo=UTC),
             ),
         )
-        for ending in ("deregistered", "expired")
+        for ending in (DOMAIN_DEREGISTERED, DOMAIN_EXPIRED)
     ),
 ]
 

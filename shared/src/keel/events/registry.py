@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from keel.errors import FieldError, field_path
 from keel.events.envelope import CloudEvent
+from keel.kafka.publisher import Message
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -68,6 +69,10 @@ class Event(Generic[P]):
     @property
     def time(self) -> datetime:
         return self.envelope.time
+
+    def message(self) -> Message:
+        """The Kafka message that carries this event: its topic, its key, the envelope as JSON."""
+        return Message(self.topic, self.key, self.envelope.to_json())
 
 
 class EventRegistry:
@@ -146,3 +151,19 @@ class EventRegistry:
             dataschema=spec.dataschema,
             data=payload.model_dump(mode="json", exclude_none=True),
         )
+
+    def message(
+        self,
+        type_name: str,
+        payload: BaseModel,
+        *,
+        id: str,
+        source: str,
+        time: datetime,
+        subject: str | None = None,
+    ) -> Message:
+        """An outgoing event as its Kafka message, checked as any consumer will parse it."""
+        envelope = self.envelope(
+            type_name, payload, id=id, source=source, time=time, subject=subject
+        )
+        return self.parse(envelope).message()

@@ -3,9 +3,11 @@
 Per partition batch, one database transaction applies every message and records its event id
 in `applied_event`; a message whose id is already there is skipped. Offsets are committed only
 after that transaction commits. A message that can never be applied (not a CloudEvent, unknown
-type, invalid payload, a PoisonMessage from its handler) goes to `<topic>.dlq` with a reason code
-and the loop goes on. A transient failure (database or broker unreachable) rolls the batch back
-and retries it from its first offset, so nothing is lost.
+type, invalid payload, an error from its handler or from the batch hook that it alone causes)
+goes to `<topic>.dlq` with a reason code and the loop goes on: a failing batch is applied again in
+halves, down to single events, to find the events at fault. A transient failure (database or
+broker unreachable) rolls the batch back and retries it from its first offset, so nothing is lost
+and nothing is dead-lettered for it.
 """
 
 import asyncio
@@ -17,7 +19,6 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
-from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,7 +61,11 @@ class Subscription:
 
     Types on the topics without a handler are acknowledged (recorded as applied) and ignored.
     `after_batch`, when given, runs once per batch in the same transaction, after the handlers,
-    with the events they applied: for work that is cheaper per batch than per event.
+    with the events they applied: for work that is cheaper per batch than per event. Its
+    failures are traced to their events like a handler's.
+
+    Checked when built, so a worker with a misspelt handler stops at start: every handler's
+    type must be known to the registry and travel on one of the topics read.
     """
 
     name: str
@@ -69,12 +74,28 @@ class Subscription:
     registry: EventRegistry
     after_batch: BatchHook | None = None
 
+    def __post_init__(self) -> None:
+        known = {spec.name: spec.topic for spec in self.registry}
+        unknown = sorted(set(self.handlers) - known.keys())
+        if unknown:
+            raise ValueError(
+                f"consumer {self.name}: handlers for event types the registry does not know: "
+                f"{', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
+        unread = sorted(t for t in self.handlers if known[t] not in self.topics)
+        if unread:
+            raise ValueError(
+                f"consumer {self.name}: handlers for event types on topics it does not read: "
+                + ", ".join(f"{t} (on {known[t]})" for t in unread)
+            )
+
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     record: Record
     reason: str
     detail: str
+    exception: str | None = None  # the class of the error that made it poison, if one did
 
     def message(self, consumer: str) -> Message:
         headers = [
@@ -86,6 +107,8 @@ class DeadLetter:
             ("dlq-partition", str(self.record.partition).encode()),
             ("dlq-offset", str(self.record.offset).encode()),
         ]
+        if self.exception is not None:
+            headers.append(("dlq-exception", self.exception.encode()))
         return Message(
             topic=f"{self.record.topic}.dlq",
             key=(self.record.key or b"").decode(errors="replace"),
@@ -115,10 +138,10 @@ class ConsumerLoop:
     ) -> None:
         self.subscription = subscription
         self.kafka = kafka
-        self.sessions = sessions
         self.publisher = publisher
         self.max_backoff_s = max_backoff_s
-        # Records carry physical (prefixed) topic names; publisher and inbox take logical ones.
+        self.applier = BatchApplier(subscription, sessions, topic_prefix=kafka.topic_prefix)
+        # Records carry physical (prefixed) topic names; the publisher takes logical ones.
         self._prefix = kafka.topic_prefix
 
     @property
@@ -181,33 +204,14 @@ class ConsumerLoop:
             consumer.seek(partition, records[0].offset)
 
     async def _apply(self, records: Sequence[Record]) -> None:
-        """Apply a partition batch in one transaction, then dead-letter what cannot be applied.
-
-        The batch first runs without savepoints; if a handler fails on a message, the whole
-        transaction is rolled back and the batch runs again with a savepoint per message, so
-        that one message is dead-lettered and the others still apply.
-        """
+        """Apply a partition batch, dead-letter what cannot be applied, then count outcomes."""
         with CONSUMER_BATCH.labels(self.name).time():
-            outcomes: dict[int, str | DeadLetter] = {}
-            decoded: list[tuple[Record, Event[Any]]] = []
-            for index, record in enumerate(records):
-                parsed = self._decode(record)
-                if isinstance(parsed, DeadLetter):
-                    outcomes[index] = parsed
-                else:
-                    decoded.append((record, parsed))
-            try:
-                applied = await self._apply_decoded(decoded, careful=False)
-            except _HandlerFailed:
-                applied = await self._apply_decoded(decoded, careful=True)
-            by_offset = {record.offset: index for index, record in enumerate(records)}
-            for offset, outcome in applied.items():
-                outcomes[by_offset[offset]] = outcome
+            outcomes = await self.applier.apply(records)
             dead = [outcome for outcome in outcomes.values() if isinstance(outcome, DeadLetter)]
             if dead:
                 await self.publisher.publish([self._dead_letter_message(letter) for letter in dead])
-        for index, record in enumerate(records):
-            outcome = outcomes[index]
+        for record in records:
+            outcome = outcomes[record.offset]
             label = "dead_lettered" if isinstance(outcome, DeadLetter) else outcome
             CONSUMED.labels(self.name, record.topic, label).inc()
 
@@ -227,6 +231,65 @@ class ConsumerLoop:
             message.topic.removeprefix(self._prefix), message.key, message.value, message.headers
         )
 
+
+class BatchApplier:
+    """The database half of the loop: a partition batch applied in PostgreSQL, with its applied
+    marks, handlers and batch hook, and the outcome of each record. No broker: the loop feeds it
+    what it fetched, and tests (`keel.testing.applying`) feed it messages directly."""
+
+    def __init__(
+        self, subscription: Subscription, sessions: SessionFactory, *, topic_prefix: str = ""
+    ) -> None:
+        self.subscription = subscription
+        self.sessions = sessions
+        self.name = subscription.name
+        self._prefix = topic_prefix  # applied marks record logical topic names
+
+    async def apply(self, records: Sequence[Record]) -> dict[int, str | DeadLetter]:
+        """Outcome per record offset: applied, duplicate, or a dead letter with its reason."""
+        outcomes: dict[int, str | DeadLetter] = {}
+        decoded: list[tuple[Record, Event[Any]]] = []
+        for record in records:
+            parsed = self._decode(record)
+            if isinstance(parsed, DeadLetter):
+                outcomes[record.offset] = parsed
+            else:
+                decoded.append((record, parsed))
+        outcomes.update(await self._apply_isolating_poison(decoded))
+        return outcomes
+
+    async def _apply_isolating_poison(
+        self, decoded: Sequence[tuple[Record, Event[Any]]]
+    ) -> dict[int, str | DeadLetter]:
+        """Outcome per record offset: `decoded` applied in one transaction, handlers and batch
+        hook alike. If that fails for a reason that is not transient, each half is applied the
+        same way, in order, down to single events: an event that fails on its own is
+        dead-lettered and every other event still applies. A transient failure propagates, so
+        the caller retries the whole batch (parts already committed are then duplicates).
+        """
+        if not decoded:
+            return {}
+        try:
+            return await self._apply_together(decoded)
+        except Exception as error:
+            if _is_transient(error):
+                raise
+            if len(decoded) == 1:
+                [(record, event)] = decoded
+                return {record.offset: self._poison(record, event, error)}
+            middle = len(decoded) // 2
+            first = await self._apply_isolating_poison(decoded[:middle])
+            return first | await self._apply_isolating_poison(decoded[middle:])
+
+    def _poison(self, record: Record, event: Event[Any], error: Exception) -> DeadLetter:
+        exception = f"{type(error).__module__}.{type(error).__qualname__}"
+        if isinstance(error, PoisonMessage):
+            return DeadLetter(record, error.reason, error.detail, exception)
+        if isinstance(error, AppError):
+            return DeadLetter(record, error.slug, error.detail, exception)
+        logger.exception("consumer %s: cannot apply %s", self.name, event.envelope.id)
+        return DeadLetter(record, "handler_error", f"{type(error).__name__}: {error}", exception)
+
     def _decode(self, record: Record) -> Event[Any] | DeadLetter:
         try:
             return self.subscription.registry.parse(CloudEvent.from_json(record.value or b""))
@@ -235,10 +298,10 @@ class ConsumerLoop:
         except EventRejected as error:
             return DeadLetter(record, error.reason, str(error))
 
-    async def _apply_decoded(
-        self, decoded: Sequence[tuple[Record, Event[Any]]], *, careful: bool
+    async def _apply_together(
+        self, decoded: Sequence[tuple[Record, Event[Any]]]
     ) -> dict[int, str | DeadLetter]:
-        """Outcome per record offset: applied, duplicate, or a dead letter (careful mode only)."""
+        """One transaction: applied or duplicate per record offset; any failure rolls it back."""
         outcomes: dict[int, str | DeadLetter] = {}
         applied: list[Event[Any]] = []
         async with self.sessions() as session:
@@ -252,43 +315,13 @@ class ConsumerLoop:
                 handler = self.subscription.handlers.get(event.envelope.type)
                 if handler is not None:
                     with context.bind(context.from_kafka_headers(record.headers)):
-                        failure = await self._handle(session, handler, event, careful=careful)
-                    if failure is not None:
-                        outcomes[record.offset] = DeadLetter(record, *failure)
-                        await self._unmark(session, event)
-                        continue
+                        await handler(session, event)
                 outcomes[record.offset] = "applied"
                 applied.append(event)
             if self.subscription.after_batch is not None and applied:
                 await self.subscription.after_batch(session, applied)
             await session.commit()
         return outcomes
-
-    async def _handle(
-        self, session: AsyncSession, handler: Handler, event: Event[Any], *, careful: bool
-    ) -> tuple[str, str] | None:
-        """Run one handler; in careful mode, inside a savepoint, returning why it cannot apply."""
-        if not careful:
-            try:
-                await handler(session, event)
-            except Exception as error:
-                if _is_transient(error):
-                    raise
-                raise _HandlerFailed from error
-            return None
-        try:
-            async with session.begin_nested():
-                await handler(session, event)
-        except PoisonMessage as error:
-            return error.reason, error.detail
-        except AppError as error:
-            return error.slug, error.detail
-        except Exception as error:
-            if _is_transient(error):
-                raise
-            logger.exception("consumer %s: handler failed on %s", self.name, event.envelope.id)
-            return "handler_error", f"{type(error).__name__}: {error}"
-        return None
 
     async def _mark_applied(
         self, session: AsyncSession, decoded: Sequence[tuple[Record, Event[Any]]]
@@ -318,17 +351,3 @@ class ConsumerLoop:
             list(rows.values()),
         )
         return {(row.source, row.event_id) for row in inserted}
-
-    async def _unmark(self, session: AsyncSession, event: Event[Any]) -> None:
-        """A dead-lettered event is not applied: a replay after a fix may apply it."""
-        await session.execute(
-            delete(AppliedEvent).where(
-                col(AppliedEvent.consumer) == self.name,
-                col(AppliedEvent.source) == event.envelope.source,
-                col(AppliedEvent.event_id) == event.envelope.id,
-            )
-        )
-
-
-class _HandlerFailed(Exception):
-    """A handler failed in the fast path: redo the batch with a savepoint per message."""

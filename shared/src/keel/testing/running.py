@@ -7,7 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
 from keel.kafka.publisher import Message, Publisher
@@ -67,6 +67,18 @@ async def running(worker: Worker) -> AsyncIterator[asyncio.Event]:
         await asyncio.wait_for(task, 30)
 
 
+async def ingest_all(
+    ingest: httpx.AsyncClient, events: Sequence[dict[str, Any]], token: str
+) -> None:
+    """Post the events to activity-ingest as one batch; every one of them must be accepted."""
+    answer = await ingest.post(
+        "/v1/events",
+        json=list(events),
+        headers={**bearer(token), "content-type": "application/cloudevents-batch+json"},
+    )
+    assert answer.json()["accepted"] == len(events), answer.json()
+
+
 async def eventually(
     probe: Callable[[], Awaitable[T | None]], *, timeout_s: float = 20.0, interval_s: float = 0.05
 ) -> T:
@@ -107,3 +119,14 @@ async def read_topic(
     finally:
         await consumer.stop()
     return found
+
+
+async def message_count(kafka: KafkaSettings, topic: str, partition: int = 0) -> int:
+    """How many records a (logical) topic's partition holds now: its end offset."""
+    where = TopicPartition(kafka.topic(topic), partition)
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
+    await consumer.start()
+    try:
+        return int((await consumer.end_offsets([where]))[where])
+    finally:
+        await consumer.stop()

@@ -128,7 +128,10 @@ class Judge:
         self, user: PartnerUser, activity: Activity, policy: ManagedPolicy
     ) -> tuple[str, str] | None:
         """M3 and M1: why the activity does not qualify as (rule, reason), None when it does: a
-        catalogued action, by a user active at that moment, already assigned."""
+        catalogued action, by a user active at that moment, already assigned. Nothing was
+        catalogued before the program's first policy, so no earlier action counts."""
+        if activity.day < policy.first_day:
+            return "M3", "it happened before the program's first policy"
         if not policy.actions_on(activity.day).qualifies(activity.tool, activity.action):
             return "M3", f"{activity.action} is not a qualifying action"
         if user.status.value_at(activity.occurred_at, None) is not UserStatus.ACTIVE:

@@ -39,6 +39,12 @@ class ManagedPolicy(BaseModel):
         check_ordered("qualifying_actions", self.qualifying_actions)
         return self
 
+    @property
+    def first_day(self) -> date:
+        """The first day every part of the policy is in force: no day before it credits
+        anything, and a fact dated before it is kept but counts for nothing (issue 12.3)."""
+        return max(self.window[0].effective_from, self.qualifying_actions[0].effective_from)
+
     def window_on(self, day: date) -> WindowVersion:
         """M2: the window in force on the day being evaluated."""
         return in_force(self.window, day)

@@ -2,7 +2,7 @@
 registered, rows deregistered in bulk after a confirmation listing the domains (C5)."""
 
 import asyncio
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -27,13 +27,16 @@ async def capacity(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     base = f"/v1/partners/{viewer.partner_id}"
-    params: dict[str, Any] = {"sort": sort, "order": order, "page": page, "page_size": 25}
-    if q:
-        params["q"] = q
-    caller = viewer.portal
+    params: dict[str, str | int | None] = {
+        "sort": sort,
+        "order": order,
+        "page": page,
+        "page_size": 25,
+        "q": q or None,
+    }
     usage, found = await asyncio.gather(
-        caller.ask(Upstream.CAPACITY, f"{base}/capacity"),
-        caller.ask(Upstream.CAPACITY, f"{base}/registrations", params),
+        viewer.ask(Upstream.CAPACITY, f"{base}/capacity"),
+        viewer.ask(Upstream.CAPACITY, f"{base}/registrations", **params),
     )
     pages = max(1, -(-found["total"] // found["page_size"]))
     return render(

@@ -38,11 +38,6 @@ def month_in_force(day: date) -> str:
     return _month(date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1))
 
 
-async def _ask(viewer: Viewer, upstream: Upstream, path: str, **params: Any) -> Any:
-    wanted = {name: value for name, value in params.items() if value is not None}
-    return await viewer.portal.ask(upstream, path, wanted)
-
-
 def viewer_month(viewer: Viewer) -> str | None:
     """Today: the newest rollup; travelled: the one in force on the day."""
     return month_in_force(viewer.as_of) if viewer.travelled else None
@@ -60,8 +55,8 @@ async def tier(
     account performance and what a chosen tier needs ("get to")."""
     base = f"/v1/partners/{viewer.partner_id}"
     found, policies = await asyncio.gather(
-        section("tier", _ask(viewer, Upstream.TIER, f"{base}/tier", month=viewer_month(viewer))),
-        section("policies", _ask(viewer, Upstream.TIER, "/v1/policies")),
+        section("tier", viewer.ask(Upstream.TIER, f"{base}/tier", month=viewer_month(viewer))),
+        section("policies", viewer.ask(Upstream.TIER, "/v1/policies")),
     )
     bars: list[charts.TrackBar] = []
     tiers: list[dict[str, Any]] = []
@@ -121,8 +116,7 @@ async def breakdown(
     calls: list[Any] = [
         section(
             "breakdown",
-            _ask(
-                viewer,
+            viewer.ask(
                 Upstream.TIER,
                 f"{base}/points-breakdown",
                 month=viewer_month(viewer),
@@ -130,14 +124,13 @@ async def breakdown(
                 market_type=market_type or None,
             ),
         ),
-        section("progress", _ask(viewer, Upstream.TIER, f"{base}/progress", months=6)),
+        section("progress", viewer.ask(Upstream.TIER, f"{base}/progress", months=6)),
     ]
     if client:
         calls.append(
             section(
                 "history",
-                _ask(
-                    viewer,
+                viewer.ask(
                     Upstream.TIER,
                     f"{base}/clients/{client}/points-history",
                     as_of=viewer.as_of.isoformat(),
@@ -179,8 +172,7 @@ async def breakdown(
 async def explain(request: Request, viewer: ViewerDep) -> Response:
     """A figure's derivation down to rule ids, policy versions and events (the tier engine's
     explain route)."""
-    answer = await _ask(
-        viewer,
+    answer = await viewer.ask(
         Upstream.TIER,
         f"/v1/partners/{viewer.partner_id}/tier/explain",
         month=viewer_month(viewer),
@@ -207,7 +199,7 @@ def _calculator_lists(policies: dict[str, Any], locale: str) -> dict[str, Any]:
 async def calculator(
     request: Request, viewer: ViewerDep, tab: Literal["points", "currency"] = "points"
 ) -> Response:
-    policies = await _ask(viewer, Upstream.TIER, "/v1/policies")
+    policies = await viewer.ask(Upstream.TIER, "/v1/policies")
     context: dict[str, Any] = {"viewer": viewer, "tab": tab, "result": None, "asked": {}}
     context |= _calculator_lists(policies, locale_of(request))
     return render(request, "calculator.html", context)
@@ -248,7 +240,7 @@ async def calculate(
         body |= {k: v for k, v in zip(keys, (sold, managed), strict=True) if v}
         path = "/v1/calculator/currency"
     result = await viewer.portal.upstreams.post(Upstream.TIER, path, viewer.portal.caller, body)
-    policies = await _ask(viewer, Upstream.TIER, "/v1/policies")
+    policies = await viewer.ask(Upstream.TIER, "/v1/policies")
     context: dict[str, Any] = {"viewer": viewer, "tab": tab, "result": result, "asked": body}
     context |= _calculator_lists(policies, locale_of(request))
     return render(request, "calculator.html", context)

@@ -2,15 +2,16 @@
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
+from pydantic import RootModel
 
 from keel.auth import Principal
 from keel.clock import today
 from keel.http.dependencies import ClockDep, SessionDep
 from partner_portal.service import Portal
-from partner_portal.upstream import Caller
+from partner_portal.upstream import Caller, Upstream
 from partner_portal.web.session import may_view, signed_in
 
 
@@ -23,6 +24,16 @@ class Viewer:
     today: date
     # The `as_of` of the URL, None when the page shows today: links keep it.
     travelled: date | None
+
+    async def ask(self, upstream: Upstream, path: str, **params: str | int | None) -> Any:
+        """An owner's figures as they come, for a page to show (it reads them, never computes
+        on them); absent parameters are left out."""
+        wanted = {name: value for name, value in params.items() if value is not None}
+        return (await self.portal.ask(upstream, path, OwnersAnswer, wanted)).root
+
+
+class OwnersAnswer(RootModel[Any]):
+    """Whatever JSON the owner answered."""
 
 
 async def get_viewer(

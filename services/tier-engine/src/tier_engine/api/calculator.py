@@ -3,8 +3,8 @@ from fastapi import APIRouter
 from keel.clock import today
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import ClockDep, PrincipalDep
-from tier_engine import service
 from tier_engine.dependencies import PolicyDep
+from tier_engine.domain import calculator
 from tier_engine.schemas import (
     CurrencyConversion,
     CurrencyConverted,
@@ -20,7 +20,7 @@ async def calculate_points(
     body: PointsCalculation, policy: PolicyDep, clock: ClockDep, _: PrincipalDep
 ) -> PointsEstimate:
     """T6: estimated sold, managed and total points of a deal, at the policies of `on`."""
-    return service.estimate_points(policy, body, today(clock))
+    return calculator.estimate_points(policy, body, today(clock))
 
 
 @router.post("/currency", response_model=CurrencyConverted)
@@ -28,4 +28,4 @@ async def convert_currency(
     body: CurrencyConversion, policy: PolicyDep, clock: ClockDep, _: PrincipalDep
 ) -> CurrencyConverted:
     """T6 currency mode: points to local currency, or local currency to points."""
-    return service.convert_currency(policy, body, today(clock))
+    return calculator.convert_currency(policy, body, today(clock))

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Query
 from keel.clock import today
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import ClockDep, PartnerReaderDep, SessionDep
-from tier_engine import service
 from tier_engine.dependencies import MonthDep, PolicyDep
 from tier_engine.schemas import (
     BreakdownQuery,
@@ -16,6 +15,7 @@ from tier_engine.schemas import (
     PartnerTierRead,
     ProgressRead,
 )
+from tier_engine.service import breakdown, explain, figures
 
 router = APIRouter(prefix=API_PREFIX + "/partners/{partner_id}", tags=["partner figures"])
 
@@ -26,7 +26,7 @@ async def read_tier(
 ) -> PartnerTierRead:
     """The credited tier of the month's latest rollup revision, points per track, requirements
     and insights (T4): the minimum to keep the tier, what the next tier lacks, what expires."""
-    return await service.partner_tier(session, policy, partner_id, month)
+    return await figures.partner_tier(session, policy, partner_id, month)
 
 
 @router.get("/points-breakdown", response_model=BreakdownRead)
@@ -40,7 +40,7 @@ async def read_breakdown(
 ) -> BreakdownRead:
     """Per client sold and managed points on the month's evaluated day with the rates used (T5),
     filtered by deal type and market type."""
-    return await service.breakdown(session, policy, partner_id, wanted, clock.now())
+    return await breakdown.breakdown(session, policy, partner_id, wanted, clock.now())
 
 
 @router.get("/clients/{client_id}/points-history", response_model=ClientHistoryRead)
@@ -54,7 +54,7 @@ async def read_client_history(
     as_of: Annotated[date | None, Query(description="Today (UTC) when absent")] = None,
 ) -> ClientHistoryRead:
     """Deals and managed credit for the client over time, active vs expired points (T5)."""
-    return await service.client_history(
+    return await breakdown.client_history(
         session, policy, partner_id, client_id, as_of or today(clock)
     )
 
@@ -69,7 +69,7 @@ async def read_progress(
 ) -> ProgressRead:
     """Sold, managed and total points of the last N rolled-up months, then a 3-month projection
     from known expiries (T5)."""
-    return await service.progress(session, partner_id, months, clock.now())
+    return await figures.progress(session, partner_id, months, clock.now())
 
 
 @router.get("/tier/explain", response_model=ExplainRead)
@@ -78,4 +78,4 @@ async def explain_tier(
 ) -> ExplainRead:
     """The derivation from the credited tier down to per-client points, ledger entries and
     deals, with rule ids and policy versions."""
-    return await service.explain(session, policy, partner_id, month)
+    return await explain.explain(session, policy, partner_id, month)

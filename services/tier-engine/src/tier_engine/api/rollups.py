@@ -2,12 +2,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from keel.events.payloads.tier import Month as MonthText
+from keel.events.payloads.tier import MonthText
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import AdminDep, ClockDep, PrincipalDep, SessionDep
-from tier_engine import service
 from tier_engine.dependencies import PolicyDep, parse_month
 from tier_engine.schemas import RollupCreate, RollupRead, RollupRunRead
+from tier_engine.service import rollups
 
 router = APIRouter(prefix=API_PREFIX, tags=["rollups"])
 
@@ -23,7 +23,7 @@ async def run_rollup(
 ) -> RollupRunRead:
     """Run or re-run the month's rollup (T3): 201 with a new revision when the inputs changed,
     200 with the existing revision when they did not (same digest)."""
-    outcome = await service.run_rollup(session, policy, parse_month(body.month), clock.now())
+    outcome = await rollups.run_rollup(session, policy, parse_month(body.month), clock.now())
     if not outcome.created:
         response.status_code = status.HTTP_200_OK
     return RollupRunRead(
@@ -47,4 +47,4 @@ async def read_rollup(
 ) -> RollupRead:
     """A rollup revision: digest, per-tier counts, policy versions and the diff to the previous
     revision."""
-    return await service.read_rollup(session, parse_month(month), revision)
+    return await rollups.read_rollup(session, parse_month(month), revision)

@@ -3,7 +3,7 @@ sold points count for a number of months after the close date (S2)."""
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Self
 
 from keel.months import add_months
@@ -52,3 +52,8 @@ def latest_closed_month(today: date) -> Month:
 def sold_window_start(day: date, months: int) -> date:
     """S2: on `day`, a deal counts when it closed after this day and on or before `day`."""
     return add_months(day, -months)
+
+
+def counts_until(closed_on: date, months: int) -> date:
+    """S2: the last day a deal closed on `closed_on` counts."""
+    return add_months(closed_on, months) - timedelta(days=1)

@@ -46,6 +46,24 @@ def managed_rate(policy: TierPolicy, day: date, country: str | None) -> Rate:
     return _rate(policy, day, country, policy.rates_on(day).managed, "P2 managed")
 
 
+@dataclass(frozen=True, slots=True)
+class ManagedPoints:
+    """P1-P3: the points of a managed credit amount on a day, with the rate and unit used."""
+
+    points: Decimal
+    rate: Rate
+    unit: Decimal
+
+
+def managed_points(
+    policy: TierPolicy, day: date, amount: Decimal, currency: str, country: str | None
+) -> ManagedPoints:
+    """Managed credit in points on `day`: the rates, units and growth markets in force then."""
+    rate = managed_rate(policy, day, country)
+    unit = policy.units_on(day).unit(currency)
+    return ManagedPoints(points(amount, unit, rate.per_unit), rate, unit)
+
+
 def sold_rate(
     policy: TierPolicy,
     *,

@@ -124,11 +124,6 @@ class TierModel(Versioned):
             raise ValueError(f"{self.version}: tiers must be distinct, above partner, lowest first")
         return self
 
-    @property
-    def tracks(self) -> tuple[Track, ...]:
-        """The tracks any tier of the model measures, in a stable order."""
-        return tuple(t for t in Track if any(t in tier.thresholds for tier in self.tiers))
-
 
 class SoldWindow(Versioned):
     months: int = Field(gt=0)

@@ -17,6 +17,7 @@ from keel.events.payloads.common import (
     NonNegativeAmount,
     Payload,
     Slug,
+    WebsiteDomain,
 )
 
 # Free text for display, such as a contact or email tier.
@@ -68,7 +69,7 @@ class ClientV1(Payload):
 
     client_id: Identifier
     name: Name
-    website_domain: Domain
+    website_domain: WebsiteDomain
     country: Country
     currency: Currency
 

@@ -5,7 +5,14 @@ from enum import StrEnum
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from keel.events.payloads.common import Country, Currency, Domain, Identifier, Payload, Slug
+from keel.events.payloads.common import (
+    Country,
+    Currency,
+    Identifier,
+    Payload,
+    Slug,
+    WebsiteDomain,
+)
 from keel.money import Amount
 
 
@@ -31,7 +38,7 @@ class DealClosedV1(Payload):
     deal_id: Identifier
     partner_id: Identifier
     client_id: Identifier
-    client_domain: Domain
+    client_domain: WebsiteDomain
     client_country: Country
     currency: Currency
     deal_type: DealType

@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.common import Identifier, Payload
 
-Month = Annotated[
+MonthText = Annotated[
     str,
     StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
     Field(description="A calendar month, YYYY-MM", examples=["2025-03"]),
@@ -38,7 +38,7 @@ class TierChangedV1(Payload):
     no tier (`tier` is null)."""
 
     partner_id: Identifier
-    month: Month
+    month: MonthText
     revision: int = Field(ge=1)
     tier: Tier | None = None
     previous_tier: Tier | None = Field(default=None, description="The tier credited before, if any")
@@ -50,7 +50,7 @@ class TierChangedV1(Payload):
 class RollupCompletedV1(Payload):
     """`rollup.completed`, keyed by month: a rollup revision was stored (T3)."""
 
-    month: Month
+    month: MonthText
     revision: int = Field(ge=1)
     digest: str = Field(
         description="sha256 of the rollup's canonical form: equal inputs, equal digest"

@@ -1,10 +1,15 @@
 # syntax=docker/dockerfile:1
-# tier-engine: one image, one entry point, the command as argument:
-#   tier-engine api | worker | migrate | await-schema | rollup
+# One Dockerfile for every service image; the service is a build argument. Each image has one
+# entry point, `service`, the service's own command, which takes the command as argument:
+#   <service> api | worker | migrate | await-schema   (tier-engine adds rollup)
 # Kubernetes probes decide health (no HEALTHCHECK). Build from the repository root:
-#   docker build -f services/tier-engine/Dockerfile -t partner-credit/tier-engine .
+#   docker build --build-arg SERVICE=capacity -t partner-credit/capacity .
 # Both stages on the same Python image, so the virtualenv's interpreter links stay valid.
+ARG SERVICE
+
 FROM python:3.11-slim-bookworm AS build
+ARG SERVICE
+RUN test -n "$SERVICE" || { echo "build with --build-arg SERVICE=<service>" >&2; exit 1; }
 # uv as pinned in the Makefile (UV_VERSION).
 COPY --from=ghcr.io/astral-sh/uv:0.13.8 /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never \
@@ -20,12 +25,13 @@ COPY services/tier-engine/pyproject.toml services/tier-engine/
 COPY services/capacity/pyproject.toml services/capacity/
 COPY services/partner-portal/pyproject.toml services/partner-portal/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-install-workspace --package tier-engine
+    uv sync --frozen --no-dev --no-install-workspace --package "$SERVICE"
 # Production leaves out the dev group, so keel's embedded servers and test tools stay out.
 COPY shared/ shared/
-COPY services/tier-engine/ services/tier-engine/
+COPY services/${SERVICE}/ services/${SERVICE}/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable --package tier-engine
+    uv sync --frozen --no-dev --no-editable --package "$SERVICE" \
+    && ln -s "/app/bin/$SERVICE" /app/bin/service
 
 FROM python:3.11-slim-bookworm AS runtime
 RUN groupadd --system --gid 10001 app \
@@ -36,5 +42,5 @@ COPY --from=build /app /app
 ENV PATH=/app/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 SERVICE_HOST=0.0.0.0
 USER 10001:10001
 EXPOSE 8000 9100
-ENTRYPOINT ["tier-engine"]
+ENTRYPOINT ["service"]
 CMD ["api"]
