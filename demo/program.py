@@ -29,8 +29,9 @@ import httpx
 from keel.events.catalogue import EVENTS
 from keel.events.envelope import CloudEvent
 from keel.events.payloads.capacity import DomainRegisteredV1
-from keel.kafka.publisher import Message, Publisher
+from keel.kafka.publisher import Message
 from keel.settings import KafkaSettings
+from keel.testing.running import publish
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 16
@@ -418,12 +419,7 @@ async def _publish_registrations(program: Program) -> None:
         )
         parsed = EVENTS.parse(envelope)
         messages.append(Message(parsed.spec.topic, parsed.key, envelope.to_json()))
-    publisher = Publisher(kafka)
-    await publisher.start()
-    try:
-        await publisher.publish(messages)
-    finally:
-        await publisher.stop()
+    await publish(kafka, messages)
 
 
 def _closed_months(today: date) -> list[str]:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
@@ -55,8 +56,8 @@ async def served(app: FastAPI) -> AsyncIterator[str]:
 @dataclass
 class Browsing:
     browser: Browser
-    context: BrowserContext
     base: str
+    context: BrowserContext = field(init=False)  # the main one, opened by `browsing`
     outside: list[str] = field(default_factory=list)
     axe: Axe = field(default_factory=Axe)
 
@@ -70,9 +71,25 @@ class Browsing:
             await page.screenshot(path=str(ARTIFACTS / f"{name}-{size}.png"), full_page=True)
         await page.set_viewport_size(SIZES["desktop"])
 
-    async def sign_in(self, token: str) -> Page:
+    async def open_context(self, **options: Any) -> BrowserContext:
+        """A browser context (its own cookies) whose requests may reach loopback only."""
+        context = await self.browser.new_context(
+            viewport=SIZES["desktop"], base_url=self.base, **options
+        )
+
+        async def loopback_only(route: Route) -> None:
+            if urlsplit(route.request.url).hostname in LOOPBACK:
+                await route.continue_()
+            else:
+                self.outside.append(route.request.url)
+                await route.abort()
+
+        await context.route("**/*", loopback_only)
+        return context
+
+    async def sign_in(self, token: str, context: BrowserContext | None = None) -> Page:
         """A page signed in by pasting the token, as a partner does."""
-        page = await self.context.new_page()
+        page = await (context or self.context).new_page()
         await page.goto("/sign-in")
         await page.get_by_label("Your access token").fill(token)
         await page.get_by_role("button", name="Sign in").click()
@@ -84,20 +101,10 @@ class Browsing:
 async def browsing(base: str) -> AsyncIterator[Browsing]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=ensure_chromium(), args=FLAGS)
-        context = await browser.new_context(viewport=SIZES["desktop"], base_url=base)
-        session = Browsing(browser, context, base)
-
-        async def loopback_only(route: Route) -> None:
-            if urlsplit(route.request.url).hostname in LOOPBACK:
-                await route.continue_()
-            else:
-                session.outside.append(route.request.url)
-                await route.abort()
-
-        await context.route("**/*", loopback_only)
+        session = Browsing(browser, base)
+        session.context = await session.open_context()
         try:
             yield session
         finally:
-            await context.close()
             await browser.close()
         assert not session.outside, f"the pages asked hosts other than loopback: {session.outside}"

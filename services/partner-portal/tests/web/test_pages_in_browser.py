@@ -37,9 +37,12 @@ async def test_a_partner_signs_in_and_uses_the_dashboard_in_a_real_browser(
             assert "1" in await alerts.get_by_role("link").first.inner_text()
             table = page.get_by_role("table")
             assert await table.locator("tbody tr").count() == 3
+            await page.evaluate("window.stillThisDocument = true")
             await page.get_by_label("Search").fill("acme")
             await page.get_by_role("button", name="Filter").click()
             await page.wait_for_url("**q=acme**")
+            # htmx swapped the clients section only: the document (and its marker) stayed.
+            assert await page.evaluate("window.stillThisDocument === true")
             assert await page.get_by_role("table").locator("tbody tr").count() == 1
             await page.goto(f"/partners/p-1/?as_of={AS_OF}&sort=mrr&order=desc")
             header = page.get_by_role("columnheader", name="MRR")
@@ -82,3 +85,14 @@ async def test_a_partner_signs_in_and_uses_the_dashboard_in_a_real_browser(
                 await page.wait_for_load_state()
                 assert await page.locator("html").get_attribute("lang") == locale
                 assert await page.get_by_role("heading", name=word, level=2).is_visible()
+
+            # Without JavaScript, signing in, reading and filtering still work (forms and links).
+            plain = await web.open_context(java_script_enabled=False)
+            page = await web.sign_in(token, plain)
+            await page.goto(f"/partners/p-1/?as_of={AS_OF}")
+            await page.get_by_label("Relationship").select_option("sold")
+            await page.get_by_role("button", name="Filter").click()
+            await page.wait_for_url("**relationship=sold**")
+            rows = page.get_by_role("table").locator("tbody tr")
+            assert await rows.count() == 1
+            assert "Beta Books" in await rows.first.inner_text()

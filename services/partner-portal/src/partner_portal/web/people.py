@@ -1,7 +1,7 @@
 """Team, employees and the client actions: each action is taken at its owner (the credit-ledger)
 with the partner's own token, after the page's CSRF and origin checks."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -11,7 +11,7 @@ from partner_portal import service
 from partner_portal.upstream import Upstream
 from partner_portal.web.rendering import PageRoute, render
 from partner_portal.web.session import check_post
-from partner_portal.web.viewer import ViewerDep
+from partner_portal.web.viewer import Viewer, ViewerDep
 
 router = APIRouter(prefix="/partners/{partner_id}", route_class=PageRoute)
 
@@ -37,8 +37,14 @@ async def employees(request: Request, viewer: ViewerDep, user: str | None = None
     )
 
 
-def _back(viewer_path: str, user_id: str) -> RedirectResponse:
-    return RedirectResponse(f"{viewer_path}/employees?user={user_id}", 303)
+async def _at_ledger(
+    viewer: Viewer, user_id: str, client_id: str, action: str, body: object = None
+) -> Response:
+    """One access action on a user's client at the credit-ledger, then back to the user."""
+    partner = viewer.partner_id
+    path = f"/v1/partners/{partner}/users/{user_id}/clients/{client_id}/{action}"
+    await viewer.portal.upstreams.post(Upstream.LEDGER, path, viewer.portal.caller, body)
+    return RedirectResponse(f"/partners/{partner}/employees?user={user_id}", 303)
 
 
 @router.post("/employees/{user_id}/assign", include_in_schema=False)
@@ -49,9 +55,7 @@ async def assign(
     client_id: Annotated[str, Form(min_length=1, max_length=200)],
 ) -> Response:
     await check_post(request)
-    path = f"/v1/partners/{viewer.partner_id}/users/{user_id}/clients/{client_id.strip()}/link"
-    await viewer.portal.upstreams.post(Upstream.LEDGER, path, viewer.portal.caller)
-    return _back(f"/partners/{viewer.partner_id}", user_id)
+    return await _at_ledger(viewer, user_id, client_id.strip(), "link")
 
 
 @router.post("/employees/{user_id}/remove-access", include_in_schema=False)
@@ -69,10 +73,7 @@ async def remove_access(
             "the confirmation must be the word REMOVE",
             errors=[FieldError("confirmation", f"type {CONFIRM_WORD}")],
         )
-    path = f"/v1/partners/{viewer.partner_id}/users/{user_id}/clients/{client_id}/remove-access"
-    body: dict[str, Literal["REMOVE"]] = {"confirm": "REMOVE"}
-    await viewer.portal.upstreams.post(Upstream.LEDGER, path, viewer.portal.caller, body)
-    return _back(f"/partners/{viewer.partner_id}", user_id)
+    return await _at_ledger(viewer, user_id, client_id, "remove-access", {"confirm": "REMOVE"})
 
 
 @router.post("/clients/{client_id}/end-services", include_in_schema=False)
