@@ -14,8 +14,6 @@ from partner_portal.web.viewer import ViewerDep
 
 router = APIRouter(prefix="/partners/{partner_id}/capacity", route_class=PageRoute)
 
-SORTS = ("domain", "company", "contact_name", "country")
-
 
 @router.get("", include_in_schema=False)
 async def capacity(
@@ -50,7 +48,7 @@ async def capacity(
             "q": q or "",
             "sort": sort,
             "order": order,
-            "sorts": SORTS,
+            "undated": True,
         },
     )
 

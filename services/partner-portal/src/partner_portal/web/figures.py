@@ -195,14 +195,21 @@ def _calculator_lists(policies: dict[str, Any], locale: str) -> dict[str, Any]:
     return {"currencies": currencies, "countries": countries, "growth": growth}
 
 
+async def _calculator_page(
+    request: Request, viewer: Viewer, tab: str, result: Any, asked: dict[str, Any]
+) -> Response:
+    policies = await viewer.ask(Upstream.TIER, "/v1/policies")
+    context = {"viewer": viewer, "tab": tab, "result": result, "asked": asked, "undated": True}
+    return render(
+        request, "calculator.html", context | _calculator_lists(policies, locale_of(request))
+    )
+
+
 @router.get("/calculator", include_in_schema=False)
 async def calculator(
     request: Request, viewer: ViewerDep, tab: Literal["points", "currency"] = "points"
 ) -> Response:
-    policies = await viewer.ask(Upstream.TIER, "/v1/policies")
-    context: dict[str, Any] = {"viewer": viewer, "tab": tab, "result": None, "asked": {}}
-    context |= _calculator_lists(policies, locale_of(request))
-    return render(request, "calculator.html", context)
+    return await _calculator_page(request, viewer, tab, None, {})
 
 
 @router.post("/calculator", include_in_schema=False)
@@ -240,7 +247,4 @@ async def calculate(
         body |= {k: v for k, v in zip(keys, (sold, managed), strict=True) if v}
         path = "/v1/calculator/currency"
     result = await viewer.portal.upstreams.post(Upstream.TIER, path, viewer.portal.caller, body)
-    policies = await viewer.ask(Upstream.TIER, "/v1/policies")
-    context: dict[str, Any] = {"viewer": viewer, "tab": tab, "result": result, "asked": body}
-    context |= _calculator_lists(policies, locale_of(request))
-    return render(request, "calculator.html", context)
+    return await _calculator_page(request, viewer, tab, result, body)

@@ -21,7 +21,7 @@ CONFIRM_WORD = "REMOVE"
 @router.get("/team", include_in_schema=False)
 async def team(request: Request, viewer: ViewerDep) -> Response:
     found = await service.team(viewer.portal, viewer.partner_id)
-    return render(request, "team.html", {"viewer": viewer, "team": found})
+    return render(request, "team.html", {"viewer": viewer, "team": found, "undated": True})
 
 
 @router.get("/employees", include_in_schema=False)
