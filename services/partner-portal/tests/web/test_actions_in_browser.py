@@ -52,6 +52,13 @@ async def _figures(page: Page, web: Browsing) -> None:
     await page.wait_for_url("**deal_type=sourced&market_type=growth**")
     assert "No clients match." in await page.inner_text("main")
 
+    # Tier point changes over a range (D6), from the portal's own route.
+    await page.get_by_label("From", exact=True).fill("2025-02-01")
+    await page.get_by_label("To", exact=True).fill(AS_OF)
+    await page.get_by_role("button", name="Show changes").click()
+    changes = page.get_by_role("table", name="Point changes from")
+    assert "New managed points" in await changes.inner_text()
+
     # T6 worked example: US$1,000 sourced, managed with one other partner = 50 sold + 5 managed.
     await page.goto("/partners/p-1/calculator")
     await page.get_by_label("Currency").select_option("USD")
