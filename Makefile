@@ -52,7 +52,8 @@ test: install browser k8s-validate ## Validate the manifests, then run every tes
 	$(RUN) pytest $(PYTEST_ARGS)
 
 .PHONY: k8s-validate
-k8s-validate: install $(DEPLOY_TOOLS)/.synced ## Render every overlay; validate it offline (yamllint, kubernetes-validate, checkov)
+k8s-validate: install $(DEPLOY_TOOLS)/.synced ## Validate offline: every overlay (yamllint, kubernetes-validate, checkov), the alert rules (promtool) and the dashboard
+	@command -v promtool >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null)
 	deploy/k8s/validate.sh $(CURDIR)/.venv/bin/kubectl $(DEPLOY_TOOLS)/bin
 
 .PHONY: lint
@@ -75,6 +76,10 @@ images: ## Build the five service images with Docker: make images REGISTRY=... V
 	for service in $(SERVICES); do \
 	  docker build --build-arg SERVICE=$$service -t $(REGISTRY)/$$service:$(VERSION) . || exit 1; \
 	done
+
+.PHONY: asyncapi
+asyncapi: install ## Write docs/asyncapi.json (AsyncAPI 3.0) from the event catalogue
+	$(RUN) python -m keel.events.asyncapi docs/asyncapi.json
 
 .PHONY: lock
 lock: $(UV) ## Re-resolve the lock file after changing dependencies

@@ -1,6 +1,7 @@
 """Fixtures every test directory shares: each service's settings on a fresh database."""
 
 import pytest
+from portal_support import IN_PROCESS
 
 from activity_ingest.config import SERVICE_NAME as INGEST
 from activity_ingest.config import IngestServiceSettings
@@ -12,7 +13,7 @@ from credit_ledger.migrate import MIGRATIONS as LEDGER_MIGRATIONS
 from keel.settings import Settings
 from keel.testing.plugin import MakeServiceSettings
 from partner_portal.config import SERVICE_NAME as PORTAL
-from partner_portal.config import PortalServiceSettings, PortalSettings
+from partner_portal.config import PortalServiceSettings
 from partner_portal.migrate import MIGRATIONS as PORTAL_MIGRATIONS
 from tier_engine.config import SERVICE_NAME as TIER
 from tier_engine.migrate import MIGRATIONS as TIER_MIGRATIONS
@@ -36,15 +37,6 @@ async def tier_settings(make_service_settings: MakeServiceSettings) -> Settings:
 @pytest.fixture
 async def capacity_settings(make_service_settings: MakeServiceSettings) -> Settings:
     return await make_service_settings(Settings, CAPACITY, CAPACITY_MIGRATIONS)
-
-
-# Where the portal finds the four services when they run in-process (keel.testing.running.serving).
-IN_PROCESS = PortalSettings(
-    ingest_url="http://activity-ingest",
-    ledger_url="http://credit-ledger",
-    tier_url="http://tier-engine",
-    capacity_url="http://capacity",
-)
 
 
 @pytest.fixture

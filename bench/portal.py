@@ -17,7 +17,6 @@ the other (BENCH_PORTAL_SAMPLES, 300 each, after a warm-up), with a partner toke
 
 import asyncio
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from stack import p99, running_stack, write_results
+from stack import p99, running_stack, with_context, write_results
 
 from keel.testing.samples import activity_event, upstream_event
 from tier_engine.domain.calendar import latest_closed_month
@@ -287,13 +286,12 @@ async def time_pages(partner: str, clients: list[str], reader: dict[str, str]) -
 if __name__ == "__main__":
     with running_stack() as token:
         results = asyncio.run(main(token))
-    results["targets"] = TARGETS
-    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
-    results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    results["notes"] = (
+    results = with_context(
+        results,
+        TARGETS,
         "One client, one request at a time, on the machine that also runs the whole stack "
         "(api and worker per service), PostgreSQL and the broker. The dashboard and client "
-        "details include the portal's HTTP calls to the credit-ledger, tier engine and capacity."
+        "details include the portal's HTTP calls to the credit-ledger, tier engine and capacity.",
     )
     path = write_results("portal", results)
     print(f"[bench] written {path}")

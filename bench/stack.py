@@ -1,6 +1,8 @@
 """A running stack for a benchmark: the one already answering on 127.0.0.1, or one started here."""
 
 import json
+import os
+import platform
 import subprocess
 import sys
 import time
@@ -44,6 +46,19 @@ def running_stack(timeout_s: float = 180) -> Iterator[str]:
         if process is not None:
             process.send_signal(subprocess.signal.SIGINT)  # type: ignore[attr-defined]
             process.wait(60)
+
+
+def with_context(
+    figures: dict[str, object], targets: dict[str, str], notes: str
+) -> dict[str, object]:
+    """The figures with their targets, the machine, the time of measuring and notes."""
+    return {
+        **figures,
+        "targets": targets,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "notes": notes,
+    }
 
 
 def write_results(name: str, figures: dict[str, object]) -> Path:

@@ -77,6 +77,8 @@ async def test_facts_before_the_first_policy_are_recorded_and_credit_nothing(
                 params={"as_of": "2024-03-20"},
                 headers=admin,
             )
+            if answer.status_code == 404:  # nothing recorded for c-1 yet
+                return None
             body: dict[str, Any] = answer.json()
             return body if body["deals"] and len(body["managed_credit"]) >= 2 else None
 

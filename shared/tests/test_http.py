@@ -6,11 +6,12 @@ import httpx
 import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, SecretStr
+from sqlalchemy import text
 
 from keel.auth import Scope
 from keel.errors import Conflict
 from keel.http.app import API_PREFIX, create_service_app
-from keel.http.dependencies import AdminDep, PartnerReaderDep, PartnerWriterDep
+from keel.http.dependencies import AdminDep, PartnerReaderDep, PartnerWriterDep, SessionDep
 from keel.runtime import Runtime
 from keel.settings import PostgresSettings, Settings
 from keel.testing.plugin import MakeToken
@@ -193,3 +194,63 @@ async def test_metrics_count_requests_by_route_template(
     metrics = (await client.get("/metrics")).text
     assert 'route="/v1/partners/{partner_id}/things"' in metrics
     assert "p-42" not in metrics
+
+
+async def test_issue_12_point_5_nul_characters_are_refused_naming_the_field(
+    client: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    headers = bearer(make_token(Scope.ADMIN))
+    in_query = await client.get("/v1/partners/p-1/things", params={"q": "a\x00b"}, headers=headers)
+    assert in_query.status_code == 422
+    assert in_query.json()["errors"][0]["field"] == "q"
+    in_body = await client.post(
+        "/v1/partners/p-1/things", json={"name": "a\x00", "amount": 1}, headers=headers
+    )
+    assert in_body.status_code == 422
+    assert in_body.headers["content-type"] == "application/problem+json"
+    assert in_body.json()["errors"][0]["field"] == "name"
+
+
+async def test_issue_12_point_5_a_json_route_sent_another_media_type_answers_415(
+    client: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    answer = await client.post(
+        "/v1/partners/p-1/things",
+        content=b"name=x",
+        headers={**bearer(make_token(Scope.ADMIN)), "content-type": "text/plain"},
+    )
+    assert answer.status_code == 415
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_issue_12_point_5_openapi_names_error_answers_as_problem_details(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    write = document["paths"]["/v1/partners/{partner_id}/things"]["post"]["responses"]
+    assert {"400", "401", "403", "404", "409", "415", "422", "503"} <= set(write)
+    for status in ("401", "422", "503"):
+        assert write[status]["content"] == {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+    assert set(document["paths"]["/metrics"]["get"]["responses"]["200"]["content"]) == {
+        "text/plain"
+    }
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+@router.get("/stored-number")
+async def stored_number(value: int, session: SessionDep) -> dict[str, int]:
+    found = await session.scalar(text("SELECT CAST(:value AS integer)"), {"value": value})
+    return {"value": int(found or 0)}
+
+
+async def test_issue_12_point_5_a_value_the_database_refuses_is_a_422_not_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    fits = await client.get("/v1/stored-number", params={"value": 7})
+    assert fits.json() == {"value": 7}
+    too_large = await client.get("/v1/stored-number", params={"value": 2**40})
+    assert too_large.status_code == 422
+    assert too_large.headers["content-type"] == "application/problem+json"
+    assert "cannot be stored" in too_large.json()["detail"]

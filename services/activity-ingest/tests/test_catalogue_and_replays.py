@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from activity_ingest.config import IngestServiceSettings
 from keel.auth import Scope
 from keel.clock import FixedClock
+from keel.events.asyncapi import asyncapi_document
 from keel.testing.plugin import MakeToken
 from keel.testing.running import bearer
 from keel.testing.samples import activity_event
@@ -39,6 +40,22 @@ async def test_the_catalogue_lists_every_type_with_schema_and_example(
     assert "mrr_delta" in deal["schema"]["properties"]
     assert deal["example"]["type"] == "deal.closed"
     assert types["client.updated"]["example"]["type"] == "client.updated"
+
+
+async def test_asyncapi_json_is_the_document_of_the_same_catalogue(
+    ingest: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    headers = bearer(make_token(Scope.EVENTS_WRITE))
+    assert (await ingest.get("/v1/asyncapi.json")).status_code == 401
+    answer = await ingest.get("/v1/asyncapi.json", headers=headers)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json() == asyncapi_document()
+    messages = answer.json()["components"]["messages"]
+    for entry in (await ingest.get("/v1/event-types", headers=headers)).json()["event_types"]:
+        assert messages[f"{entry['type']}.v{entry['version']}"]["payload"]["allOf"][1][
+            "properties"
+        ]["dataschema"] == {"const": entry["dataschema"]}
 
 
 async def test_every_catalogue_example_is_accepted_as_it_is(

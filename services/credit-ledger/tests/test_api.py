@@ -335,3 +335,19 @@ async def test_acting_on_an_unknown_client_is_a_404(
     writer = bearer(make_token(Scope.PARTNER_WRITE, partner_id="p-1"))
     answer = await api.post("/v1/partners/p-1/clients/c-404/end-services", headers=writer)
     assert answer.status_code == 404
+
+
+async def test_issue_12_point_3_attribution_before_the_first_policy_is_422_naming_as_of(
+    ledger: tuple[httpx.AsyncClient, FixedClock], make_token: MakeToken
+) -> None:
+    api, _ = ledger
+    answer = await api.get(
+        "/v1/clients/c-1/attribution",
+        params={"as_of": "2017-12-31"},
+        headers=bearer(make_token(Scope.ADMIN)),
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["errors"][0]["field"] == "as_of"
+    assert problem["first_evaluable_day"] == "2018-01-01"

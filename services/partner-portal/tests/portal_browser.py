@@ -93,7 +93,7 @@ class Browsing:
         await page.goto("/sign-in")
         await page.get_by_label("Your access token").fill(token)
         await page.get_by_role("button", name="Sign in").click()
-        await page.wait_for_load_state()
+        await page.wait_for_url(lambda url: not url.endswith("/sign-in"))
         return page
 
 

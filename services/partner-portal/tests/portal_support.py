@@ -27,12 +27,19 @@ from keel.settings import Settings
 from keel.testing.plugin import MakeToken
 from keel.testing.running import AppsTransport, app_client, bearer, eventually, running, serving
 from keel.testing.samples import activity_event, upstream_event
-from partner_portal.config import PortalServiceSettings
+from partner_portal.config import PortalServiceSettings, PortalSettings
 from partner_portal.main import create_app as create_portal_app
 from partner_portal.worker import build_worker as build_portal_worker
 from tier_engine.main import create_app as create_tier_app
 from tier_engine.worker import build_worker as build_tier_worker
 
+# Where the portal finds the four services when they run in-process (keel.testing.running.serving).
+IN_PROCESS = PortalSettings(
+    ingest_url="http://activity-ingest",
+    ledger_url="http://credit-ledger",
+    tier_url="http://tier-engine",
+    capacity_url="http://capacity",
+)
 NOW = datetime(2025, 4, 1, 12, tzinfo=UTC)
 AS_OF = "2025-04-01"
 ANA, CY, BO = "ana@alpha.example", "cy@freelance.example", "bo@beta.example"

@@ -15,6 +15,13 @@ async def test_with_the_ledger_down_sections_say_unavailable_and_single_routes_a
         clients = await running.get("/v1/partners/p-1/clients", "p-1", as_of=AS_OF)
         details = await running.get("/v1/partners/p-1/clients/c-1", "p-1", as_of=AS_OF)
         employees = await running.get("/v1/partners/p-1/employees", "p-1", as_of=AS_OF)
+        upstreams = await running.portal.get("/v1/upstreams", headers=running.admin())
+    assert {name: s["availability"] for name, s in upstreams.json()["upstreams"].items()} == {
+        "activity-ingest": "ok",
+        "credit-ledger": "unavailable",
+        "tier-engine": "ok",
+        "capacity": "ok",
+    }
     assert dashboard.status_code == 200, dashboard.text
     body = dashboard.json()
     assert body["sections"]["expiring_credit"]["availability"] == "unavailable"

@@ -6,6 +6,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from partner_portal.domain.alerts import capacity_warning
 from partner_portal.domain.clients import (
     Band,
     ClientRow,
@@ -181,3 +182,12 @@ def test_the_clients_table_puts_rows_without_the_sort_value_last_either_way() ->
 def test_the_policy_loads_with_its_derived_label() -> None:
     assert SCORING.derived is True
     assert POLICY.alerts_on(DAY).renewal_decision_days == 30
+
+
+def test_the_capacity_warning_starts_at_90_percent_of_the_limit_compared_unrounded() -> None:
+    alerts = POLICY.alerts_on(DAY)
+    assert not capacity_warning(44, 50, alerts)  # 88%
+    assert capacity_warning(45, 50, alerts)  # 90%
+    assert not capacity_warning(899_999, 1_000_000, alerts)  # 89.9999%, shown as 90.00
+    assert capacity_warning(51, 50, alerts)
+    assert capacity_warning(0, 0, alerts)

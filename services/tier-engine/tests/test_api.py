@@ -3,9 +3,11 @@ insights, breakdown, client history, progress, explanation, calculator, policies
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from tier_story import TierStory
 
 from keel.auth import Scope
@@ -45,6 +47,23 @@ async def test_t3_post_rollup_reruns_give_the_same_revision_and_digest(
     assert summary["digest"] == again.json()["digest"]
     assert summary["tier_counts"] == {"gold": 1, "partner": 1}
     assert summary["policy_versions"]["tier_model"] == "points-2022"
+
+
+async def test_t3_a_rollup_shows_its_duration_and_completion_in_the_metrics(
+    api: httpx.AsyncClient,
+) -> None:
+    before = REGISTRY.get_sample_value("tier_rollup_last_completed_timestamp_seconds")
+    assert before is not None
+    assert before > 0
+    assert (await api.post("/v1/rollups", json={"month": "2025-03"})).status_code == 200
+    after = REGISTRY.get_sample_value("tier_rollup_last_completed_timestamp_seconds")
+    assert after is not None
+    assert after >= before
+    duration = REGISTRY.get_sample_value("tier_rollup_last_duration_seconds")
+    assert duration is not None
+    assert duration > 0
+    exposed = (await api.get("/metrics")).text
+    assert "tier_rollup_last_completed_timestamp_seconds" in exposed
 
 
 async def test_t3_a_month_whose_15th_is_not_over_cannot_be_rolled_up(
@@ -275,3 +294,72 @@ async def test_policies_are_served_with_versions_and_derived_labels(api: httpx.A
     assert body["currency_units"][1]["units"]["EUR"] == "88"
     assert "IN" in body["growth_markets"][0]["countries"]
     assert body["registration_required"][0]["required"] is True
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "request_kwargs", "field"),
+    [
+        (
+            "POST",
+            "/v1/calculator/points",
+            {"json": {"amount": "10", "currency": "USD", "country": "US", "on": "2000-01-01"}},
+            "on",
+        ),
+        (
+            "POST",
+            "/v1/calculator/currency",
+            {
+                "json": {
+                    "direction": "points_to_currency",
+                    "currency": "USD",
+                    "country": "US",
+                    "sold_points": "10",
+                    "on": "2000-01-01",
+                }
+            },
+            "on",
+        ),
+        (
+            "GET",
+            "/v1/partners/p-1/clients/c-1/points-history",
+            {"params": {"as_of": "2017-12-31"}},
+            "as_of",
+        ),
+        ("GET", "/v1/partners/p-1/clients/c-1/points-history", {"params": {"as_of": "0"}}, "as_of"),
+        ("GET", "/v1/partners/p-1/points-breakdown", {"params": {"month": "2017-12"}}, "month"),
+        ("POST", "/v1/rollups", {"json": {"month": "2017-01"}}, "month"),
+    ],
+)
+async def test_issue_12_point_3_days_before_the_first_policy_answer_422_naming_field_and_first_day(
+    api: httpx.AsyncClient,
+    method: str,
+    path: str,
+    request_kwargs: dict[str, Any],
+    field: str,
+) -> None:
+    answer = await api.request(method, path, **request_kwargs)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert [error["field"] for error in problem["errors"]] == [field]
+    assert problem["first_evaluable_day"] == "2018-01-01"
+    assert "2018-01-01" in problem["errors"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "request_kwargs"),
+    [
+        ("POST", "/v1/rollups", {"json": {"month": "0000-01"}}),
+        ("GET", "/v1/rollups/0000-01", {}),
+        ("GET", "/v1/partners/p-1/points-breakdown", {"params": {"month": "0001-05"}}),
+        ("GET", "/v1/partners/p-1/tier", {"params": {"month": "9999-12"}}),
+        ("GET", "/v1/partners/p-1/tier/explain", {"params": {"month": "0000-12"}}),
+    ],
+)
+async def test_issue_12_point_5_months_off_the_calendar_are_422_naming_month(
+    api: httpx.AsyncClient, method: str, path: str, request_kwargs: dict[str, Any]
+) -> None:
+    """Found by the fuzzer: year 0 and years whose windows leave the calendar were 500s."""
+    answer = await api.request(method, path, **request_kwargs)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "month"

@@ -34,3 +34,9 @@ class FixedClock:
 def today(clock: Clock) -> date:
     """The current day in UTC, the default `as_of` of every figure."""
     return clock.now().astimezone(UTC).date()
+
+
+def day_end(day: date) -> datetime:
+    """The first instant after the day, in UTC: a time is within or before the day when it is
+    earlier than this."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)

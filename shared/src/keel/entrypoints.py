@@ -11,6 +11,7 @@ from pkgutil import resolve_name
 import uvicorn
 from prometheus_client import start_http_server
 
+from keel import tracing
 from keel.logs import configure_logging
 from keel.runtime import Runtime
 from keel.settings import Settings
@@ -41,6 +42,7 @@ def dispatch(service: str, commands: Mapping[str, str]) -> None:
 def serve_api(app_factory: str, settings: Settings) -> None:
     """`app_factory` is `package.module:create_app`; uvicorn stops gracefully on SIGTERM."""
     configure_logging(settings.service.name, settings.service.log_level)
+    tracing.configure_from_environment(settings.service.name)
     uvicorn.run(
         app_factory,
         factory=True,
@@ -55,6 +57,7 @@ def serve_api(app_factory: str, settings: Settings) -> None:
 
 def serve_worker(build: Callable[[Runtime], Worker], settings: Settings) -> None:
     configure_logging(f"{settings.service.name}-worker", settings.service.log_level)
+    tracing.configure_from_environment(settings.service.name)
     if settings.service.worker_metrics_port:
         start_http_server(settings.service.worker_metrics_port, addr=settings.service.host)
 

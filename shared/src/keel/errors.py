@@ -94,6 +94,16 @@ class ValidationFailed(AppError):
     status, slug, title = 422, "validation-failed", "Validation failed"
 
 
+class ServiceUnavailable(AppError):
+    """Something the answer needs (the database) cannot be reached now; asking again later may
+    succeed (issue 12 point 7). `Retry-After` says when."""
+
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
+
+
 class PoisonMessage(AppError):
     """A message that can never be applied; the consumer dead-letters it with `reason`."""
 

@@ -1,4 +1,6 @@
-"""JSON log lines on stdout, each carrying the service name and the current request id."""
+"""JSON log lines on stdout, one object per line, each carrying the service name, the request id
+and the trace context under OpenTelemetry's standard names (`trace_id`, `span_id`: the current
+span's when tracing is on), so a log line and its trace join in any back end."""
 
 import logging
 import sys
@@ -15,7 +17,9 @@ class _ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.service = self.service
-        record.request_id = context.request_id()
+        trace = context.current()
+        record.request_id = record.trace_id = trace.trace_id if trace else None
+        record.span_id = trace.span_id if trace else None
         return True
 
 
@@ -24,7 +28,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s",
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s"
+            " %(trace_id)s %(span_id)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         )
     )

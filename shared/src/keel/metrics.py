@@ -1,6 +1,6 @@
 """Prometheus metrics of the shared machinery; a service adds its own beside them."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter(
     "http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
@@ -25,6 +25,11 @@ CONSUMER_RETRIES = Counter(
     "keel_consumer_retries_total",
     "Batches rolled back and retried after a transient error",
     ["consumer"],
+)
+CONSUMER_LAG = Gauge(
+    "keel_consumer_lag_messages",
+    "High watermark minus the consumer group's committed offset (keel.kafka.lag)",
+    ["consumer", "topic", "partition"],
 )
 OUTBOX_PUBLISHED = Counter("keel_outbox_published_total", "Outbox messages published", ["topic"])
 OUTBOX_LAG = Histogram(

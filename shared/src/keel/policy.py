@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from keel.errors import FieldError, ValidationFailed
+
 
 class Versioned(BaseModel):
     """One version of a policy: in force from `effective_from` until the next version's day."""
@@ -57,3 +59,23 @@ def read_policy_files(directory: Path) -> dict[str, Any]:
     for path in sorted(directory.glob("*.toml")):
         data.update(tomllib.loads(path.read_text()))
     return data
+
+
+def first_evaluable_day(*families: Sequence[Versioned]) -> date:
+    """The first day on which every one of the policy families has a version in force."""
+    return max(versions[0].effective_from for versions in families)
+
+
+def require_evaluable(day: date, first_day: date, field: str) -> date:
+    """Issue 12 point 3: a day before the first policy version is bad input to a read or a
+    calculation (nothing can be evaluated then), refused naming the field and the first day."""
+    if day < first_day:
+        reason = (
+            f"no policy is in force on {day}; the first day that can be evaluated is {first_day}"
+        )
+        raise ValidationFailed(
+            f"{field}: {reason}",
+            errors=[FieldError(field, reason)],
+            extensions={"first_evaluable_day": first_day.isoformat()},
+        )
+    return day

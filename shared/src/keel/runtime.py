@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from keel import tracing
 from keel.clock import Clock, SystemClock
 from keel.db import SessionFactory, create_engine, create_session_factory
 from keel.settings import Settings
@@ -19,6 +20,7 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> "Runtime":
         engine = create_engine(settings.database)
+        tracing.instrument_engine(engine, settings.service.name)
         return cls(settings, engine, create_session_factory(engine), clock or SystemClock())
 
     async def close(self) -> None:

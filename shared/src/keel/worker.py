@@ -9,7 +9,9 @@ import asyncio
 import logging
 from typing import Protocol
 
+from keel import tracing
 from keel.kafka.consumer import ConsumerLoop, Subscription
+from keel.kafka.lag import LagMonitor
 from keel.kafka.publisher import Publisher
 from keel.outbox import OutboxRelay
 from keel.runtime import Runtime
@@ -31,11 +33,9 @@ class Worker:
         self.loops.append(loop)
 
     def consume(self, subscription: Subscription) -> None:
-        self.add(
-            ConsumerLoop(
-                subscription, self.runtime.settings.kafka, self.runtime.sessions, self.publisher
-            )
-        )
+        kafka = self.runtime.settings.kafka
+        self.add(ConsumerLoop(subscription, kafka, self.runtime.sessions, self.publisher))
+        self.add(LagMonitor(subscription.name, subscription.topics, kafka))
 
     def relay_outbox(self) -> None:
         self.add(OutboxRelay(self.runtime, self.publisher))
@@ -43,7 +43,8 @@ class Worker:
     async def run(self, stopping: asyncio.Event) -> None:
         await self.publisher.start()
         try:
-            tasks = [asyncio.create_task(loop.run(stopping)) for loop in self.loops]
+            with tracing.serving(self.runtime.settings.service.name):
+                tasks = [asyncio.create_task(loop.run(stopping)) for loop in self.loops]
             stopped = asyncio.create_task(stopping.wait())
             await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
             stopping.set()

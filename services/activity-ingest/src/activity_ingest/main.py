@@ -1,10 +1,12 @@
 from fastapi import FastAPI
 
+from activity_ingest import state
 from activity_ingest.api import catalogue, events, replays
 from activity_ingest.config import IngestServiceSettings, load_settings
 from keel.clock import Clock
 from keel.entrypoints import serve_api
 from keel.http.app import create_service_app
+from keel.http.digest import digest_router
 from keel.runtime import Runtime
 
 
@@ -16,7 +18,7 @@ def create_app(
         runtime,
         title="activity-ingest",
         description="Takes upstream facts (activities, accounts, deals) onto Kafka, durably, once.",
-        routers=[events.router, catalogue.router, replays.router],
+        routers=[events.router, catalogue.router, replays.router, digest_router(state.log_state)],
     )
 
 

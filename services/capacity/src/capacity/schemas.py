@@ -80,7 +80,8 @@ class RegistrationQuery(BaseModel):
     status: RegistrationStatus | Literal["all"] = RegistrationStatus.ACTIVE
     sort: SortField = SortField.REGISTERED_AT
     order: Literal["asc", "desc"] = "asc"
-    page: int = Field(default=1, ge=1)
+    # Bounded so that the offset (page x page_size) fits the database's bigint.
+    page: int = Field(default=1, ge=1, le=1_000_000)
     page_size: int = Field(default=50, ge=1, le=500)
 
 

@@ -39,12 +39,14 @@ from credit_ledger.schemas import (
     WindowRead,
 )
 from keel.errors import NotFound
+from keel.policy import require_evaluable
 
 
 async def attribution(
     session: AsyncSession, client_id: str, as_of: date, policy: ManagedPolicy
 ) -> AttributionRead:
     """M8: the client's figures on a day, down to the activities that make them."""
+    require_evaluable(as_of, policy.first_day, "as_of")
     history = await load_history(session, client_id)
     if not history.partners and not history.subscription.changes:
         raise NotFound(f"no facts are known about client {client_id}")

@@ -8,11 +8,11 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from keel.clock import today
-from keel.errors import Unauthorized
+from keel.errors import FieldError, Unauthorized, ValidationFailed
 from keel.http.dependencies import ClockDep, PartnerReaderDep, SessionDep
 from partner_portal.config import PortalSettings
 from partner_portal.domain.policy import PortalPolicy
-from partner_portal.service import Portal
+from partner_portal.owners import Portal
 from partner_portal.upstream import Caller, Upstreams
 
 _bearer = HTTPBearer(auto_error=False)
@@ -38,11 +38,20 @@ async def get_portal(
     return Portal(session, upstreams, policy, settings, caller)
 
 
+def in_force(policy: PortalPolicy, day: date, field: str = "as_of") -> date:
+    """A day the portal's policies cover; an earlier one is a 422 naming the field."""
+    if day < policy.first_day:
+        reason = f"must be on or after {policy.first_day}, the first day of the portal's policies"
+        raise ValidationFailed(f"{field}: {reason}", errors=[FieldError(field, reason)])
+    return day
+
+
 async def get_as_of(
+    request: Request,
     clock: ClockDep,
     as_of: Annotated[date | None, Query(description="A UTC day; today when absent")] = None,
 ) -> date:
-    return as_of or today(clock)
+    return in_force(request.app.state.policy, as_of or today(clock))
 
 
 PortalDep = Annotated[Portal, Depends(get_portal)]

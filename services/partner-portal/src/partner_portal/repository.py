@@ -62,7 +62,7 @@ async def unassign_team_member(session: AsyncSession, row: dict[str, Any]) -> No
 
 # D1 on a day: managed when the latest ledger entry for the client says so; sold when a gaining
 # deal closed inside the sold window.
-PARTNER_CLIENTS = text("""
+RELATED = """
     WITH managed AS (
         SELECT DISTINCT ON (m.client_id) m.client_id, m.managed
         FROM managed_credit m
@@ -80,6 +80,12 @@ PARTNER_CLIENTS = text("""
         FROM managed m FULL JOIN sold s ON s.client_id = m.client_id
         WHERE coalesce(m.managed, false) OR s.client_id IS NOT NULL
     )
+"""
+# Composed from the constant fragment above; every value is a bind parameter.
+PARTNER_RELATIONS = text(RELATED + "SELECT r.client_id, r.managed, r.sold FROM related r")  # noqa: S608
+PARTNER_CLIENTS = text(
+    RELATED  # noqa: S608
+    + """
     SELECT r.client_id, r.managed, r.sold,
            coalesce(c.name, r.client_id) AS name, coalesce(c.website_domain, '') AS domain,
            coalesce(sub.products, '{}') AS products, sub.mrr, sub.currency,
@@ -89,7 +95,8 @@ PARTNER_CLIENTS = text("""
     LEFT JOIN client_subscription sub ON sub.client_id = r.client_id
     LEFT JOIN client_apps a ON a.client_id = r.client_id
     LEFT JOIN client_engagement e ON e.client_id = r.client_id
-""")
+"""
+)
 
 
 async def partner_clients(
@@ -98,10 +105,13 @@ async def partner_clients(
     day: date,
     sold_after: date,
     client_id: str | None = None,
+    *,
+    profiles: bool = True,
 ) -> Sequence[Row[Any]]:
-    """The partner's clients on the day (or the one client, if it is one of them)."""
+    """The partner's clients on the day (or the one client, if it is one of them), with their
+    profiles; without `profiles`, only whether each is managed and sold (D1)."""
     found = await session.execute(
-        PARTNER_CLIENTS,
+        PARTNER_CLIENTS if profiles else PARTNER_RELATIONS,
         {"partner_id": partner_id, "day": day, "sold_after": sold_after, "client_id": client_id},
     )
     return found.all()

@@ -8,16 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from keel.errors import FieldError, NotFound, ValidationFailed
 from keel.money import display
 from partner_portal import repository
-from partner_portal.config import PortalSettings
+from partner_portal.domain.alerts import capacity_warning, used_percent
 from partner_portal.domain.clients import (
     ClientRow,
     Engagement,
@@ -28,7 +26,6 @@ from partner_portal.domain.clients import (
     sold_after,
 )
 from partner_portal.domain.point_changes import ClientChange, ClientPoints, point_changes
-from partner_portal.domain.policy import PortalPolicy
 from partner_portal.domain.renewals import (
     RenewalFacts,
     current_renewal,
@@ -36,12 +33,12 @@ from partner_portal.domain.renewals import (
     next_renewal,
 )
 from partner_portal.domain.why_credited import Step, UserSteps, why_credited
+from partner_portal.owners import Portal
 from partner_portal.schemas import (
     AlertsRead,
     AttributionAnswer,
     BreakdownAnswer,
     CapacityAlertRead,
-    CapacityAnswer,
     ChangeGroupRead,
     ClientChangeRead,
     ClientDetailRead,
@@ -51,13 +48,10 @@ from partner_portal.schemas import (
     CompanyRead,
     DashboardRead,
     EmployeeRead,
-    EmployeesAnswer,
     EmployeesRead,
     EngagementRead,
-    ExpiringAnswer,
     LinksRead,
     ManagedClientAnswer,
-    ManagedCreditAnswer,
     PointChangesQuery,
     PointChangesRead,
     ReadyAnswer,
@@ -71,84 +65,12 @@ from partner_portal.schemas import (
     SubscriptionRead,
     TeamMemberRead,
     TeamRead,
-    TierAnswer,
     UpstreamsRead,
     UsageRead,
     UserChecklistRead,
     WhyCreditedRead,
 )
-from partner_portal.upstream import Caller, Section, Upstream, Upstreams, section
-
-A = TypeVar("A", bound=BaseModel)
-
-
-@dataclass(frozen=True, slots=True)
-class Portal:
-    """What a use case needs: the request's session, the owners, the policy and the caller."""
-
-    session: AsyncSession
-    upstreams: Upstreams
-    policy: PortalPolicy
-    settings: PortalSettings
-    caller: Caller
-
-    async def ask(
-        self,
-        upstream: Upstream,
-        path: str,
-        answer: type[A],
-        params: dict[str, str | int] | None = None,
-    ) -> A:
-        return await self.upstreams.get(upstream, path, self.caller, answer, params)
-
-    # One call per section, each parsed into the fields the portal uses.
-    async def managed_credit(self, partner_id: str, day: date) -> ManagedCreditAnswer:
-        return await self.ask(
-            Upstream.LEDGER,
-            f"/v1/partners/{partner_id}/managed-credit",
-            ManagedCreditAnswer,
-            {"as_of": str(day)},
-        )
-
-    async def expiring(self, partner_id: str, day: date, within_days: int) -> ExpiringAnswer:
-        return await self.ask(
-            Upstream.LEDGER,
-            f"/v1/partners/{partner_id}/expiring",
-            ExpiringAnswer,
-            {"as_of": str(day), "within_days": within_days},
-        )
-
-    async def attribution(self, partner_id: str, client_id: str, day: date) -> AttributionAnswer:
-        return await self.ask(
-            Upstream.LEDGER,
-            f"/v1/partners/{partner_id}/clients/{client_id}/attribution",
-            AttributionAnswer,
-            {"as_of": str(day)},
-        )
-
-    async def employees_answer(self, partner_id: str, day: date) -> EmployeesAnswer:
-        return await self.ask(
-            Upstream.LEDGER,
-            f"/v1/partners/{partner_id}/employees",
-            EmployeesAnswer,
-            {"as_of": str(day)},
-        )
-
-    async def tier(self, partner_id: str) -> TierAnswer:
-        return await self.ask(Upstream.TIER, f"/v1/partners/{partner_id}/tier", TierAnswer)
-
-    async def breakdown(self, partner_id: str, month: str) -> BreakdownAnswer:
-        return await self.ask(
-            Upstream.TIER,
-            f"/v1/partners/{partner_id}/points-breakdown",
-            BreakdownAnswer,
-            {"month": month},
-        )
-
-    async def capacity(self, partner_id: str) -> CapacityAnswer:
-        return await self.ask(
-            Upstream.CAPACITY, f"/v1/partners/{partner_id}/capacity", CapacityAnswer
-        )
+from partner_portal.upstream import Section, Upstream, Upstreams, section
 
 
 def _sections(*found: Section[Any]) -> Sections:
@@ -229,26 +151,30 @@ async def dashboard(portal: Portal, partner_id: str, day: date) -> DashboardRead
         section("capacity", portal.capacity(partner_id)),
         section("tier", portal.tier(partner_id)),
     )
-    clients = await _partner_clients(portal, partner_id, day)
+    index = portal.policy.index_on(day)
+    related = await repository.partner_clients(
+        portal.session, partner_id, day, sold_after(day, index), profiles=False
+    )
+    kinds = [relationship(r.managed, r.sold) for r in related]
     due = [
         r
-        for facts in clients.renewals.values()
-        for r in facts
-        if decision_due(r, day, alerts.renewal_decision_days)
+        for row in await repository.renewals(
+            portal.session, [r.client_id for r in related], people_and_terms=False
+        )
+        if decision_due(r := _renewal_facts(row), day, alerts.renewal_decision_days)
     ]
     expiring, capacity, tier = await calls
     capacity_alert = None
     if capacity.value is not None:
         used, limit = capacity.value.used, capacity.value.limit
-        percent = display(Decimal(used * 100) / limit) if limit else Decimal(100)
         capacity_alert = CapacityAlertRead(
             limit=limit,
             used=used,
-            percent=percent,
+            percent=display(used_percent(used, limit)),
             warning_percent=alerts.capacity_warning_percent,
-            warning=percent >= alerts.capacity_warning_percent,
+            warning=capacity_warning(used, limit, alerts),
         )
-    counts = Counter(row.relationship for row in clients.rows)
+    counts = Counter(kind for kind in kinds if kind is not None)
     return DashboardRead(
         partner_id=partner_id,
         as_of=day,

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
@@ -51,6 +52,12 @@ class Caller:
     """Who asks: their bearer token goes upstream as it came, so each owner decides access."""
 
     token: str
+
+
+def path(*segments: str) -> str:
+    """`/v1/<segment>/...`, each segment percent-encoded: ids travel as they came, never as
+    path syntax."""
+    return "/v1/" + "/".join(quote(segment, safe="") for segment in segments)
 
 
 class Upstreams:

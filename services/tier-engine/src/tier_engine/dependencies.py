@@ -18,7 +18,7 @@ async def get_month(
         MonthText | None, Query(description="YYYY-MM; the newest rolled-up month when absent")
     ] = None,
 ) -> Month | None:
-    return Month.parse(month) if month else None
+    return parse_month(month) if month else None
 
 
 def parse_month(text: str, field: str = "month") -> Month:

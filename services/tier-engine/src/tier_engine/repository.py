@@ -306,3 +306,18 @@ async def latest_documents(
         .order_by(ROLLUP_PARTNER.c.month, ROLLUP_PARTNER.c.revision)
     )
     return {row.month: row for row in rows}  # ordered by revision: the last one stays
+
+
+async def documents_up_to(session: AsyncSession, last: Month) -> list[tuple[str, str, Any]]:
+    """(month, partner, document) of each month's latest revision, for months up to `last`."""
+    partner = ROLLUP_PARTNER.c
+    latest = (
+        select(partner.month, func.max(partner.revision).label("revision"))
+        .where(partner.month <= str(last))
+        .group_by(partner.month)
+        .subquery()
+    )
+    query = select(partner.month, partner.partner_id, partner.document).join(
+        latest, (partner.month == latest.c.month) & (partner.revision == latest.c.revision)
+    )
+    return [(row.month, row.partner_id, row.document) for row in await session.execute(query)]

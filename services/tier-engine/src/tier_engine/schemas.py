@@ -6,12 +6,20 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    model_validator,
+)
 
 from keel.events.payloads.common import Country, Currency
 from keel.events.payloads.deal import DealType
 from keel.events.payloads.tier import MonthText
 from keel.money import Amount
+from tier_engine.domain.calendar import Month as CalendarMonth
 
 NonNegative = Annotated[Amount, Field(ge=Decimal(0))]
 
@@ -20,8 +28,17 @@ class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _on_the_calendar(text: str) -> str:
+    CalendarMonth.parse(text)  # a year the tier calendar cannot reach: 422 naming the field
+    return text
+
+
+# A month as the client sends it: the pattern, and a year the rollup's windows stay within.
+InputMonth = Annotated[MonthText, AfterValidator(_on_the_calendar)]
+
+
 class RollupCreate(Schema):
-    month: MonthText
+    month: InputMonth
 
 
 class RollupRunRead(Schema):
@@ -111,7 +128,7 @@ class MarketType(StrEnum):
 
 
 class BreakdownQuery(Schema):
-    month: MonthText | None = None
+    month: InputMonth | None = None
     deal_type: DealType | None = None
     market_type: MarketType | None = None
 

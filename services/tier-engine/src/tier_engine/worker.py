@@ -15,6 +15,8 @@ from tier_engine.service import rollups
 
 logger = logging.getLogger(__name__)
 
+RETRY_FIRST_S = 0.5
+
 
 class MonthlyRollup:
     """T3 on schedule: once a month's 15th is over, its rollup runs (once; re-runs are on
@@ -35,8 +37,19 @@ class MonthlyRollup:
             logger.info("rollup %s revision %d stored", outcome.month, outcome.revision)
 
     async def run(self, stopping: asyncio.Event) -> None:
+        backoff = RETRY_FIRST_S
         while not stopping.is_set():
-            await self.run_once()
+            try:
+                await self.run_once()
+            except Exception:
+                # The database away (issue 12 point 7) must not end the worker: wait, try again.
+                logger.warning(
+                    "scheduled rollup failed; retrying in %.1f s", backoff, exc_info=True
+                )
+                await sleep_unless_stopped(stopping, backoff)
+                backoff = min(backoff * 2, self.interval_s)
+                continue
+            backoff = RETRY_FIRST_S
             await sleep_unless_stopped(stopping, self.interval_s)
 
 

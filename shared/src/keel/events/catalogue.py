@@ -361,3 +361,17 @@ INTERNAL_TYPES: list[EventType[Any]] = [
 
 # Every type of the system, for consumers.
 EVENTS = EventRegistry([*UPSTREAM_TYPES, *INTERNAL_TYPES])
+
+EXAMPLE_TIME = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+
+
+def example_envelope(spec: EventType[Any]) -> dict[str, Any]:
+    """A complete CloudEvent around `spec`'s example, as `GET /v1/event-types` and the AsyncAPI
+    document show it."""
+    return EVENTS.envelope(
+        spec.name,
+        spec.example,
+        id=f"example-{spec.name}",
+        source="product/example",
+        time=EXAMPLE_TIME,
+    ).model_dump(mode="json", exclude_none=True)

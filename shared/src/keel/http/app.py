@@ -3,10 +3,13 @@
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
+from keel import tracing
 from keel.http.health import router as health_router
+from keel.http.input import refuse_unstorable_input
 from keel.http.middleware import RequestContextMiddleware
+from keel.http.openapi import install_problem_documentation
 from keel.http.problems import install_problem_handlers
 from keel.kafka.admin import BrokerProbe
 from keel.runtime import Runtime
@@ -39,9 +42,17 @@ def create_service_app(
             await probe.close()
             await runtime.close()
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_unstorable_input)],
+    )
     install_problem_handlers(app)
+    install_problem_documentation(app, API_PREFIX)
     app.add_middleware(RequestContextMiddleware, service=runtime.settings.service.name)
+    tracing.instrument_app(app, runtime.settings.service.name)
     app.include_router(health_router)
     for router in routers:
         if not router.prefix.startswith(API_PREFIX):

@@ -4,8 +4,9 @@ import asyncio
 import logging
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from keel.http.dependencies import RuntimeDep
@@ -24,7 +25,16 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+class Readiness(BaseModel):
+    status: str = Field(description="`ready` or `not ready`")
+    checks: dict[str, str] = Field(description="Per dependency: `ok` or why it fails")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A dependency does not answer"}},
+)
 async def readyz(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """Ready when the database and the Kafka brokers really answer; 503 names what does not."""
     probe: BrokerProbe = request.app.state.broker_probe
@@ -48,7 +58,7 @@ async def readyz(request: Request, runtime: RuntimeDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics() -> Response:
     """Prometheus text exposition of every metric in this process."""
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

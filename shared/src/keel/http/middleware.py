@@ -26,7 +26,8 @@ class RequestContextMiddleware:
             return
         headers = dict(scope["headers"])
         trace = (
-            context.TraceContext.parse(
+            context.TraceContext.from_span()  # OpenTelemetry's server span, when tracing is on
+            or context.TraceContext.parse(
                 headers.get(context.TRACEPARENT.encode(), b"").decode("latin-1")
             )
             or context.TraceContext.new()

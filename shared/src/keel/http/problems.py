@@ -1,12 +1,17 @@
 """Every error leaves as RFC 9457 problem details, request validation included."""
 
+import logging
 from http import HTTPStatus
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
+from keel.driver_errors import app_error_for
 from keel.errors import (
     PROBLEM_CONTENT_TYPE,
     PROBLEM_TYPE_BASE,
@@ -15,6 +20,31 @@ from keel.errors import (
     ValidationFailed,
     field_path,
 )
+
+logger = logging.getLogger(__name__)
+
+
+class FieldErrorRead(BaseModel):
+    field: str = Field(description="Dotted path of the field at fault, such as `data.mrr`")
+    reason: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: every error answer's body. Extensions (such as the first day
+    a policy is in force) may follow the standard members."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A URI reference naming the kind of problem")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(default=None, description="The request path")
+    errors: list[FieldErrorRead] = Field(default_factory=list)
+
+
+# What the database drivers raise: mapped to a problem when they stand for one (keel.driver_errors).
+DRIVER_ERRORS = (DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
 
 def problem_response(error: AppError, request: Request) -> JSONResponse:
@@ -68,7 +98,17 @@ def internal_error(path: str) -> JSONResponse:
     return JSONResponse(body, status_code=500, media_type=PROBLEM_CONTENT_TYPE)
 
 
+async def _driver_error(request: Request, error: Exception) -> JSONResponse:
+    mapped = app_error_for(error)
+    if mapped is None:
+        raise error  # ours: the middleware logs it and answers 500
+    logger.warning("%s %s: %s", request.method, request.url.path, error)
+    return problem_response(mapped, request)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
+    for driver_error in DRIVER_ERRORS:
+        app.add_exception_handler(driver_error, _driver_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from keel import context
+from keel import tracing
 from keel.db import SessionFactory
 from keel.errors import AppError, PoisonMessage
 from keel.events.envelope import CloudEvent
@@ -314,12 +314,13 @@ class BatchApplier:
                 fresh.discard(identity)  # a second copy later in this batch is a duplicate
                 handler = self.subscription.handlers.get(event.envelope.type)
                 if handler is not None:
-                    with context.bind(context.from_kafka_headers(record.headers)):
+                    with tracing.processing(self.name, record, event.envelope.id):
                         await handler(session, event)
                 outcomes[record.offset] = "applied"
                 applied.append(event)
             if self.subscription.after_batch is not None and applied:
-                await self.subscription.after_batch(session, applied)
+                with tracing.batch(self.name, [record for record, _ in decoded]):
+                    await self.subscription.after_batch(session, applied)
             await session.commit()
         return outcomes
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
 
+from keel import tracing
 from keel.settings import KafkaSettings
 
 Headers = Sequence[tuple[str, bytes]]
@@ -44,13 +45,12 @@ class Publisher:
         """Send all, then wait until every one is acknowledged; topics are logical names."""
         if self._producer is None:
             raise RuntimeError("Publisher.start() was not awaited")
-        pending = [
-            await self._producer.send(
-                self.settings.topic(message.topic),
-                key=message.key.encode(),
-                value=message.value,
-                headers=list(message.headers),
-            )
-            for message in messages
-        ]
-        await asyncio.gather(*pending)
+        topics = [self.settings.topic(message.topic) for message in messages]
+        with tracing.sending(messages, topics) as headers:
+            pending = [
+                await self._producer.send(
+                    topic, key=message.key.encode(), value=message.value, headers=list(traced)
+                )
+                for message, topic, traced in zip(messages, topics, headers, strict=True)
+            ]
+            await asyncio.gather(*pending)

@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import SecretStr
 
+from keel import tracing
 from keel.auth import Scope, issue_token
 from keel.clock import FixedClock, SystemClock
 from keel.dbadmin import create_database, drop_database
@@ -110,6 +113,16 @@ def auth_settings() -> AuthSettings:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()
+
+
+@pytest.fixture
+def span_exporter() -> Iterator[InMemorySpanExporter]:
+    """Tracing on for the test (keel.tracing), every finished span kept in memory by the
+    OpenTelemetry SDK's own exporter; apps and runtimes must be created inside the test."""
+    exporter = InMemorySpanExporter()
+    tracing.use(SimpleSpanProcessor(exporter))
+    yield exporter
+    tracing.use(None)
 
 
 MakeToken = Callable[..., str]

@@ -60,6 +60,21 @@ def deal_event(
     return upstream_event(event_id, "deal.closed", time, source=source, **payload)
 
 
+def partner_event(number: int, day: str = "2024-03-01") -> dict[str, Any]:
+    """`partner.registered` for partner p-<number> (solutions, GB, employee domain
+    partner<number>.example), event id p<number>, at 10:00 UTC of the ISO day."""
+    return upstream_event(
+        f"p{number}",
+        "partner.registered",
+        f"{day}T10:00:00Z",
+        partner_id=f"p-{number}",
+        name=f"Partner {number}",
+        partner_type="solutions",
+        employee_email_domain=f"partner{number}.example",
+        country="GB",
+    )
+
+
 def managed_client_events(
     partner_on: str, client_on: str, *, mrr: str, partner_country: str = "US"
 ) -> list[dict[str, Any]]:

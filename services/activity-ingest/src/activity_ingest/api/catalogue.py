@@ -1,15 +1,14 @@
-from datetime import UTC, datetime
+from functools import cache
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from activity_ingest.schemas import EventTypeCatalogue, EventTypeRead
-from keel.events.catalogue import UPSTREAM_EVENTS
+from keel.events.asyncapi import asyncapi_document, render
+from keel.events.catalogue import UPSTREAM_EVENTS, example_envelope
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import PrincipalDep
 
 router = APIRouter(prefix=API_PREFIX, tags=["events"])
-
-EXAMPLE_TIME = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 
 
 @router.get("/event-types", response_model=EventTypeCatalogue, response_model_by_alias=True)
@@ -27,14 +26,24 @@ async def list_event_types(_: PrincipalDep) -> EventTypeCatalogue:
                 key=spec.key,
                 dataschema=spec.dataschema,
                 data_schema=spec.json_schema(),
-                example=UPSTREAM_EVENTS.envelope(
-                    spec.name,
-                    spec.example,
-                    id=f"example-{spec.name}",
-                    source="product/example",
-                    time=EXAMPLE_TIME,
-                ).model_dump(mode="json", exclude_none=True),
+                example=example_envelope(spec),
             )
             for spec in UPSTREAM_EVENTS
         ]
     )
+
+
+@cache
+def _asyncapi_json() -> bytes:
+    return render(asyncapi_document()).encode()
+
+
+@router.get(
+    "/asyncapi.json",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
+)
+async def get_asyncapi(_: PrincipalDep) -> Response:
+    """The AsyncAPI 3.0 document of every topic, message, key and header (`traceparent`,
+    `dlq-*`), from the same catalogue as `/v1/event-types`; also in `docs/asyncapi.json`."""
+    return Response(_asyncapi_json(), media_type="application/json")

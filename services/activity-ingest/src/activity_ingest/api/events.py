@@ -16,6 +16,7 @@ from keel.errors import (
 from keel.events.envelope import BATCH_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import ClockDep, SessionDep
+from keel.http.openapi import problem_responses
 
 router = APIRouter(prefix=API_PREFIX, tags=["events"])
 
@@ -26,6 +27,7 @@ SINGLE_TYPES = {STRUCTURED_CONTENT_TYPE, "application/json"}
     "/events",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=IngestReport,
+    responses=problem_responses(413),
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -8,7 +8,13 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from keel.policy import Versioned, check_ordered, in_force, read_policy_files
+from keel.policy import (
+    Versioned,
+    check_ordered,
+    first_evaluable_day,
+    in_force,
+    read_policy_files,
+)
 
 POLICY_DIR = Path(__file__).parent.parent / "policies"
 DEFAULT_MINOR_UNITS = 2
@@ -43,7 +49,7 @@ class ManagedPolicy(BaseModel):
     def first_day(self) -> date:
         """The first day every part of the policy is in force: no day before it credits
         anything, and a fact dated before it is kept but counts for nothing (issue 12.3)."""
-        return max(self.window[0].effective_from, self.qualifying_actions[0].effective_from)
+        return first_evaluable_day(self.window, self.qualifying_actions)
 
     def window_on(self, day: date) -> WindowVersion:
         """M2: the window in force on the day being evaluated."""

@@ -62,6 +62,15 @@ class PortalPolicy(BaseModel):
     def load(cls, directory: Path | None = None) -> "PortalPolicy":
         return cls.model_validate(read_policy_files(directory or POLICY_DIR))
 
+    @property
+    def first_day(self) -> date:
+        """The first day every policy is in force: earlier days have no rules to read by."""
+        return max(
+            self.alerts[0].effective_from,
+            self.engagement[0].effective_from,
+            self.index[0].effective_from,
+        )
+
     def alerts_on(self, day: date) -> AlertsVersion:
         return in_force(self.alerts, day)
 

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -22,7 +23,7 @@ DEV_TOKEN_TTL = timedelta(hours=8)
 
 
 def _home(partner_id: str | None) -> str:
-    return f"/partners/{partner_id}/" if partner_id else "/view-as"
+    return f"/partners/{quote(partner_id, safe='')}/" if partner_id else "/view-as"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -127,5 +128,5 @@ async def view_as(request: Request, partner_id: str | None = None) -> Response:
     if not principal.is_admin:
         return RedirectResponse(_home(principal.partner_id), 303)
     if partner_id:
-        return RedirectResponse(f"/partners/{partner_id.strip()}/", 303)
+        return RedirectResponse(_home(partner_id.strip()), 303)
     return render(request, "view_as.html", {"principal": principal})

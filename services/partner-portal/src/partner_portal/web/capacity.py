@@ -24,7 +24,6 @@ async def capacity(
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    base = f"/v1/partners/{viewer.partner_id}"
     params: dict[str, str | int | None] = {
         "sort": sort,
         "order": order,
@@ -33,8 +32,8 @@ async def capacity(
         "q": q or None,
     }
     usage, found = await asyncio.gather(
-        viewer.ask(Upstream.CAPACITY, f"{base}/capacity"),
-        viewer.ask(Upstream.CAPACITY, f"{base}/registrations", **params),
+        viewer.ask(Upstream.CAPACITY, viewer.owned("capacity")),
+        viewer.ask(Upstream.CAPACITY, viewer.owned("registrations"), **params),
     )
     pages = max(1, -(-found["total"] // found["page_size"]))
     return render(
@@ -65,9 +64,8 @@ async def register(
     await check_post(request)
     body = {"website": website, "company": company, "contact_name": contact_name}
     body["country"] = country
-    path = f"/v1/partners/{viewer.partner_id}/registrations"
-    await viewer.portal.upstreams.post(Upstream.CAPACITY, path, viewer.portal.caller, body)
-    return RedirectResponse(f"/partners/{viewer.partner_id}/capacity", 303)
+    await viewer.act(Upstream.CAPACITY, viewer.owned("registrations"), body)
+    return RedirectResponse(viewer.page("capacity"), 303)
 
 
 @router.post("/deregister", include_in_schema=False)
@@ -77,7 +75,6 @@ async def deregister(
     domains: Annotated[list[str], Form(min_length=1, max_length=500)],
 ) -> Response:
     await check_post(request)
-    path = f"/v1/partners/{viewer.partner_id}/registrations/deregister"
     body = {"domains": domains, "confirm": True}
-    await viewer.portal.upstreams.post(Upstream.CAPACITY, path, viewer.portal.caller, body)
-    return RedirectResponse(f"/partners/{viewer.partner_id}/capacity", 303)
+    await viewer.act(Upstream.CAPACITY, viewer.owned("registrations", "deregister"), body)
+    return RedirectResponse(viewer.page("capacity"), 303)

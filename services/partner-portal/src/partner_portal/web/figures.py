@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 
 from partner_portal import service
 from partner_portal.schemas import PointChangesQuery
-from partner_portal.upstream import Section, Upstream, section
+from partner_portal.upstream import Section, Upstream, path, section
 from partner_portal.web import charts
 from partner_portal.web.rendering import PageRoute, locale_of, render
 from partner_portal.web.session import check_post
@@ -53,10 +53,11 @@ async def tier(
 ) -> Response:
     """Credited tier, tier performance, the chart per track with the next tier's line, insights,
     account performance and what a chosen tier needs ("get to")."""
-    base = f"/v1/partners/{viewer.partner_id}"
     found, policies = await asyncio.gather(
-        section("tier", viewer.ask(Upstream.TIER, f"{base}/tier", month=viewer_month(viewer))),
-        section("policies", viewer.ask(Upstream.TIER, "/v1/policies")),
+        section(
+            "tier", viewer.ask(Upstream.TIER, viewer.owned("tier"), month=viewer_month(viewer))
+        ),
+        section("policies", viewer.ask(Upstream.TIER, path("policies"))),
     )
     bars: list[charts.TrackBar] = []
     tiers: list[dict[str, Any]] = []
@@ -112,19 +113,18 @@ async def breakdown(
 ) -> Response:
     """The per-client table with deal-type and market-type filters, one client's history,
     progress over time (6 months and 3 projected) and the tier point changes of a range (D6)."""
-    base = f"/v1/partners/{viewer.partner_id}"
     calls: list[Any] = [
         section(
             "breakdown",
             viewer.ask(
                 Upstream.TIER,
-                f"{base}/points-breakdown",
+                viewer.owned("points-breakdown"),
                 month=viewer_month(viewer),
                 deal_type=deal_type or None,
                 market_type=market_type or None,
             ),
         ),
-        section("progress", viewer.ask(Upstream.TIER, f"{base}/progress", months=6)),
+        section("progress", viewer.ask(Upstream.TIER, viewer.owned("progress"), months=6)),
     ]
     if client:
         calls.append(
@@ -132,7 +132,7 @@ async def breakdown(
                 "history",
                 viewer.ask(
                     Upstream.TIER,
-                    f"{base}/clients/{client}/points-history",
+                    viewer.owned("clients", client, "points-history"),
                     as_of=viewer.as_of.isoformat(),
                 ),
             )
@@ -174,7 +174,7 @@ async def explain(request: Request, viewer: ViewerDep) -> Response:
     explain route)."""
     answer = await viewer.ask(
         Upstream.TIER,
-        f"/v1/partners/{viewer.partner_id}/tier/explain",
+        viewer.owned("tier", "explain"),
         month=viewer_month(viewer),
     )
     return render(request, "explain.html", {"viewer": viewer, "explained": answer})
@@ -198,7 +198,7 @@ def _calculator_lists(policies: dict[str, Any], locale: str) -> dict[str, Any]:
 async def _calculator_page(
     request: Request, viewer: Viewer, tab: str, result: Any, asked: dict[str, Any]
 ) -> Response:
-    policies = await viewer.ask(Upstream.TIER, "/v1/policies")
+    policies = await viewer.ask(Upstream.TIER, path("policies"))
     context = {"viewer": viewer, "tab": tab, "result": result, "asked": asked, "undated": True}
     return render(
         request, "calculator.html", context | _calculator_lists(policies, locale_of(request))
@@ -236,7 +236,7 @@ async def calculate(
             "will_manage": will_manage,
             "other_managing_partners": other_managing_partners,
         }
-        path = "/v1/calculator/points"
+        mode = "points"
     else:
         keys = (
             ("sold_points", "managed_points")
@@ -245,6 +245,6 @@ async def calculate(
         )
         body = common | {"direction": direction}
         body |= {k: v for k, v in zip(keys, (sold, managed), strict=True) if v}
-        path = "/v1/calculator/currency"
-    result = await viewer.portal.upstreams.post(Upstream.TIER, path, viewer.portal.caller, body)
+        mode = "currency"
+    result = await viewer.act(Upstream.TIER, path("calculator", mode), body)
     return await _calculator_page(request, viewer, tab, result, body)

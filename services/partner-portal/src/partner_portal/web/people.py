@@ -2,6 +2,7 @@
 with the partner's own token, after the page's CSRF and origin checks."""
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -41,10 +42,10 @@ async def _at_ledger(
     viewer: Viewer, user_id: str, client_id: str, action: str, body: object = None
 ) -> Response:
     """One access action on a user's client at the credit-ledger, then back to the user."""
-    partner = viewer.partner_id
-    path = f"/v1/partners/{partner}/users/{user_id}/clients/{client_id}/{action}"
-    await viewer.portal.upstreams.post(Upstream.LEDGER, path, viewer.portal.caller, body)
-    return RedirectResponse(f"/partners/{partner}/employees?user={user_id}", 303)
+    await viewer.act(
+        Upstream.LEDGER, viewer.owned("users", user_id, "clients", client_id, action), body
+    )
+    return RedirectResponse(f"{viewer.page('employees')}?{urlencode({'user': user_id})}", 303)
 
 
 @router.post("/employees/{user_id}/assign", include_in_schema=False)
@@ -79,6 +80,5 @@ async def remove_access(
 @router.post("/clients/{client_id}/end-services", include_in_schema=False)
 async def end_services(request: Request, viewer: ViewerDep, client_id: str) -> Response:
     await check_post(request)
-    path = f"/v1/partners/{viewer.partner_id}/clients/{client_id}/end-services"
-    await viewer.portal.upstreams.post(Upstream.LEDGER, path, viewer.portal.caller)
-    return RedirectResponse(f"/partners/{viewer.partner_id}/clients/{client_id}?ended=1", 303)
+    await viewer.act(Upstream.LEDGER, viewer.owned("clients", client_id, "end-services"))
+    return RedirectResponse(f"{viewer.page('clients', client_id)}?ended=1", 303)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, Query, Request
 from pydantic import RootModel
@@ -10,8 +11,8 @@ from pydantic import RootModel
 from keel.auth import Principal
 from keel.clock import today
 from keel.http.dependencies import ClockDep, SessionDep
-from partner_portal.service import Portal
-from partner_portal.upstream import Caller, Upstream
+from partner_portal.owners import Portal
+from partner_portal.upstream import Caller, Upstream, path
 from partner_portal.web.session import may_view, signed_in
 
 
@@ -25,11 +26,25 @@ class Viewer:
     # The `as_of` of the URL, None when the page shows today: links keep it.
     travelled: date | None
 
-    async def ask(self, upstream: Upstream, path: str, **params: str | int | None) -> Any:
+    def page(self, *segments: str) -> str:
+        """This partner's page path (ids percent-encoded), as in the site's own links."""
+        return "/".join(
+            ["/partners", *(quote(part, safe="") for part in (self.partner_id, *segments))]
+        )
+
+    def owned(self, *segments: str) -> str:
+        """The owners' path of this partner's resource, each id percent-encoded."""
+        return path("partners", self.partner_id, *segments)
+
+    async def ask(self, upstream: Upstream, where: str, **params: str | int | None) -> Any:
         """An owner's figures as they come, for a page to show (it reads them, never computes
         on them); absent parameters are left out."""
         wanted = {name: value for name, value in params.items() if value is not None}
-        return (await self.portal.ask(upstream, path, OwnersAnswer, wanted)).root
+        return (await self.portal.ask(upstream, where, OwnersAnswer, wanted)).root
+
+    async def act(self, upstream: Upstream, where: str, body: object = None) -> Any:
+        """An action taken at its owner with the partner's own token."""
+        return await self.portal.upstreams.post(upstream, where, self.portal.caller, body)
 
 
 class OwnersAnswer(RootModel[Any]):

@@ -12,7 +12,12 @@ from tier_engine.service import rollups
 router = APIRouter(prefix=API_PREFIX, tags=["rollups"])
 
 
-@router.post("/rollups", response_model=RollupRunRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/rollups",
+    response_model=RollupRunRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": RollupRunRead, "description": "The inputs were unchanged"}},
+)
 async def run_rollup(
     body: RollupCreate,
     response: Response,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from keel.errors import FieldError, ValidationFailed
 from keel.events.payloads.deal import DealKind, DealType
 from keel.money import display
+from keel.policy import require_evaluable
 from tier_engine.domain.points import Rate, managed_rate, points, sold_rate
 from tier_engine.domain.policy import TierPolicy, UnknownCurrency
 from tier_engine.schemas import (
@@ -57,7 +58,7 @@ def _rates(
 def estimate_points(policy: TierPolicy, wanted: PointsCalculation, today: date) -> PointsEstimate:
     """T6: a new deal of `amount` a month, and its managed share if the partner manages it too
     (split evenly with the other managing partners, M7)."""
-    day = wanted.on or today
+    day = require_evaluable(wanted.on or today, policy.first_day, "on")
     unit, sold, managed = _rates(policy, wanted.currency, wanted.country, wanted.deal_type, day)
     sold_points = points(wanted.amount, unit, sold.per_unit)
     share = wanted.amount / (wanted.other_managing_partners + 1)
@@ -79,7 +80,7 @@ def convert_currency(
     policy: TierPolicy, wanted: CurrencyConversion, today: date
 ) -> CurrencyConverted:
     """T6 currency mode: points <-> local currency for sold and managed values."""
-    day = wanted.on or today
+    day = require_evaluable(wanted.on or today, policy.first_day, "on")
     unit, sold, managed = _rates(policy, wanted.currency, wanted.country, wanted.deal_type, day)
     to_points = wanted.direction is Direction.CURRENCY_TO_POINTS
 

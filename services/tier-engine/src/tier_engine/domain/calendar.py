@@ -10,6 +10,8 @@ from keel.months import add_months
 
 ROLLUP_DAY = 15  # T3: tiers are computed mid-month
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# A month whose rollup looks a year back (S2) and months ahead (T4) stays within the calendar.
+FIRST_YEAR, LAST_YEAR = 2, 9998
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -21,6 +23,8 @@ class Month:
     def parse(cls, text: str) -> Self:
         if not (match := _MONTH.match(text)):
             raise ValueError(f"{text!r} is not a month (YYYY-MM)")
+        if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+            raise ValueError(f"{text!r}: the year must be within {FIRST_YEAR}-{LAST_YEAR}")
         return cls(int(match[1]), int(match[2]))
 
     @classmethod

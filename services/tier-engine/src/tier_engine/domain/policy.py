@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from keel.events.payloads.common import COUNTRY_CODES, CURRENCY_CODES
 from keel.events.payloads.deal import DealType
 from keel.events.payloads.tier import Tier
-from keel.policy import Versioned, check_ordered, in_force, read_policy_files
+from keel.policy import Versioned, check_ordered, first_evaluable_day, in_force, read_policy_files
 
 POLICY_DIR = Path(__file__).parent.parent / "policies"
 Positive = Field(gt=Decimal(0))
@@ -148,6 +148,12 @@ class TierPolicy(BaseModel):
         for name in type(self).model_fields:
             check_ordered(name, getattr(self, name))
         return self
+
+    @property
+    def first_day(self) -> date:
+        """The first day every S, P and T policy has a version in force: the first that can be
+        evaluated."""
+        return first_evaluable_day(*(getattr(self, name) for name in type(self).model_fields))
 
     def units_on(self, day: date) -> CurrencyUnits:
         return in_force(self.currency_units, day)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keel.errors import NotFound
 from keel.events.payloads.deal import DealType
 from keel.money import display
+from keel.policy import require_evaluable
 from tier_engine import repository
 from tier_engine.domain.calendar import Month, counts_until, latest_closed_month
 from tier_engine.domain.clients import ClientPoints, client_points
@@ -142,7 +143,7 @@ async def client_history(
 ) -> ClientHistoryRead:
     """T5: the partner's deals and managed credit for one client over time, with the sold points
     still active on `as_of` and those expired (S2)."""
-    window = policy.sold_window_on(as_of).months
+    window = policy.sold_window_on(require_evaluable(as_of, policy.first_day, "as_of")).months
     deals = await repository.client_deals(session, partner_id, client_id)
     entries = await repository.client_credit(session, partner_id, client_id)
     if not deals and not entries:

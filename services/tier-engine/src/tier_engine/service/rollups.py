@@ -6,16 +6,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keel.errors import Conflict, NotFound, ValidationFailed
+from keel.errors import Conflict, NotFound
 from keel.events.catalogue import EVENTS, ROLLUP_COMPLETED, TIER_CHANGED
 from keel.events.payloads.tier import RollupCompletedV1, TierChangedV1
 from keel.outbox import enqueue
+from keel.policy import require_evaluable
 from tier_engine import repository
 from tier_engine.config import SERVICE_NAME
 from tier_engine.domain import rollup
 from tier_engine.domain.calendar import Month, latest_closed_month
 from tier_engine.domain.policy import TierPolicy, UnknownCurrency
 from tier_engine.domain.rollup import Evaluation
+from tier_engine.metrics import ROLLUP_COMPLETED_AT, ROLLUP_DURATION
 from tier_engine.schemas import RollupRead
 
 
@@ -32,11 +34,10 @@ class Outcome:
 
 
 def evaluation(policy: TierPolicy, month: Month) -> Evaluation:
-    """The month's evaluation; a month before every policy version is a validation error."""
-    try:
-        return Evaluation.of(policy, month)
-    except LookupError as error:
-        raise ValidationFailed(f"month {month}: {error}") from None
+    """The month's evaluation; a month before the first policy day is a validation error naming
+    the field and that day (issue 12 point 3)."""
+    require_evaluable(month.evaluated_on, policy.first_day, "month")
+    return Evaluation.of(policy, month)
 
 
 async def _evaluate(session: AsyncSession, ev: Evaluation) -> list[dict[str, Any]]:
@@ -169,11 +170,13 @@ async def run_rollup(
             "that day is over"
         )
     evaluation(policy, month)
-    try:
-        outcome = await _run(session, policy, month, now)
-    except UnknownCurrency as error:
-        raise Conflict(f"rollup {month}: {error}") from None
-    await session.commit()
+    with ROLLUP_DURATION.time():
+        try:
+            outcome = await _run(session, policy, month, now)
+        except UnknownCurrency as error:
+            raise Conflict(f"rollup {month}: {error}") from None
+        await session.commit()
+    ROLLUP_COMPLETED_AT.set_to_current_time()
     return outcome
 
 
