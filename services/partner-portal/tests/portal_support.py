@@ -233,6 +233,7 @@ class System:
     ingest: httpx.AsyncClient
     portal: httpx.AsyncClient
     tier: httpx.AsyncClient
+    ledger: httpx.AsyncClient
     clock: FixedClock
     make_token: MakeToken
 
@@ -317,7 +318,10 @@ async def system(
         tier = await stack.enter_async_context(
             httpx.AsyncClient(transport=everything, base_url="http://tier-engine")
         )
-        yield System(ingest, portal, tier, clock, make_token)
+        ledger = await stack.enter_async_context(
+            httpx.AsyncClient(transport=everything, base_url="http://credit-ledger")
+        )
+        yield System(ingest, portal, tier, ledger, clock, make_token)
 
 
 async def world_settled(system: System) -> None:

@@ -5,6 +5,9 @@ from decimal import Decimal
 
 from portal_support import AS_OF, System
 
+from keel.auth import Scope
+from keel.testing.running import bearer, eventually
+
 
 async def test_d1_the_clients_table_lists_managed_sold_and_both_with_the_ledgers_credit(
     world: System,
@@ -189,3 +192,22 @@ async def test_invalid_query_values_are_422_naming_the_field(world: System) -> N
         answer = await world.get(path, "p-1", **params)
         assert answer.status_code == 422, (path, answer.text)
         assert field in [e["field"] for e in answer.json()["errors"]], (path, answer.text)
+
+
+async def test_d1_ending_services_drops_a_managed_client_and_keeps_a_sold_one_as_sold(
+    world: System,
+) -> None:
+    writer = bearer(world.make_token(Scope.PARTNER_WRITE, partner_id="p-1"))
+    for client in ("c-1", "c-3"):
+        ended = await world.ledger.post(
+            f"/v1/partners/p-1/clients/{client}/end-services", headers=writer
+        )
+        assert ended.status_code == 200, ended.text
+
+    async def relationships() -> dict[str, str] | None:
+        answer = await world.get("/v1/partners/p-1/clients", "p-1", as_of=AS_OF)
+        rows = {row["client_id"]: row["relationship"] for row in answer.json()["clients"]}
+        return rows if "c-1" not in rows else None
+
+    # M5 the same day (the ledger's entry of 2025-04-01); c-3's deal keeps it, as sold.
+    assert await eventually(relationships) == {"c-2": "sold", "c-3": "sold"}
