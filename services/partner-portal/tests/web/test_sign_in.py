@@ -132,3 +132,14 @@ async def test_an_admin_picks_a_partner_and_every_view_is_logged(
     assert [(r.admin, r.partner_id, r.path) for r in views] == [  # type: ignore[attr-defined]
         ("ops-anna", "p-1", "/partners/p-1/team")
     ]
+
+
+async def test_a_form_value_holding_nul_is_refused_naming_the_field(
+    pages: httpx.AsyncClient,
+) -> None:
+    """Forms are read as forms (not refused for not being JSON), and NUL never reaches a route."""
+    answer = await pages.post(
+        "/sign-in", data={"token": "a\x00b", "csrf": await _csrf(pages)}, headers=ORIGIN
+    )
+    assert answer.status_code == 422
+    assert "This value is not valid: token" in answer.text
