@@ -39,12 +39,16 @@ run: install ## Run the system on embedded PostgreSQL and Kafka (or on the URLs 
 token: install ## Print a development token: make token SCOPE=partner:read PARTNER=p-1
 	@$(RUN) keel-devstack token --scope $(or $(SCOPE),admin) $(if $(PARTNER),--partner-id $(PARTNER))
 
+.PHONY: browser
+browser: ## Debian's Chromium for the portal's browser tests (never `playwright install`)
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
 .PHONY: dlq
 dlq: install ## What the consumers dead-lettered from TOPIC, one JSON line each: make dlq TOPIC=deal.events.v1
 	KAFKA_BOOTSTRAP_SERVERS=$${KAFKA_BOOTSTRAP_SERVERS:-$$(cat .local/kafka-servers)} $(RUN) keel-dlq $(TOPIC)
 
 .PHONY: test
-test: install k8s-validate ## Validate the manifests, then run every test against real PostgreSQL and Kafka
+test: install browser k8s-validate ## Validate the manifests, then run every test against real PostgreSQL and Kafka
 	$(RUN) pytest $(PYTEST_ARGS)
 
 .PHONY: k8s-validate
@@ -102,6 +106,10 @@ bench-tier: install ## Benchmark the tier engine's rollup at 10k partners / 1M d
 bench-capacity: install ## Benchmark capacity (50 clients over 1,000 partners): bench/results/capacity.json
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(RUN) python bench/registrations.py
+
+.PHONY: demo
+demo: install ## Post a seeded partner program into the running `make run` stack; prints sign-in links
+	$(RUN) python demo/program.py
 
 .PHONY: bench-portal
 bench-portal: install ## Benchmark the partner portal (1,000 clients seeded through ingest): bench/results/portal.json

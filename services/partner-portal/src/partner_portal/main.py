@@ -9,6 +9,7 @@ from partner_portal.api import clients, partners, upstreams
 from partner_portal.config import PortalServiceSettings, load_settings
 from partner_portal.domain.policy import PortalPolicy
 from partner_portal.upstream import Upstreams
+from partner_portal.web import install as install_pages
 
 
 def create_app(
@@ -31,6 +32,7 @@ def create_app(
     app.state.policy = PortalPolicy.load(settings.service.policy_dir)
     app.state.upstreams = owners
     app.state.portal_settings = settings.portal
+    install_pages(app)
     return app
 
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -91,13 +91,35 @@ class Upstreams:
         """The answer, parsed into the fields the portal reads (straight from the bytes: a
         thousand clients' JSON is parsed in a third of the time `json` takes); 401/403/404/422
         come back as the portal's own errors, an outage as UpstreamUnavailable."""
+        answer = await self.send("GET", upstream, path, caller, params=params)
+        return answer_model.model_validate_json(answer.content)
+
+    async def post(self, upstream: Upstream, path: str, caller: Caller, body: Any = None) -> Any:
+        """An action taken at its owner (end services, link, register...): its JSON answer,
+        errors as `get` raises them."""
+        answer = await self.send("POST", upstream, path, caller, body=body)
+        return answer.json() if answer.content else None
+
+    async def send(
+        self,
+        method: str,
+        upstream: Upstream,
+        path: str,
+        caller: Caller | None,
+        params: Mapping[str, str | int] | None = None,
+        body: Any = None,
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {caller.token}"} if caller else {}
         if (trace := context.current()) is not None:
             headers[context.TRACEPARENT] = trace.child().traceparent
         try:
             async with asyncio.timeout(self.timeout_s):
-                answer = await self.client.get(
-                    f"{self.base_urls[upstream]}{path}", params=params, headers=headers
+                answer = await self.client.request(
+                    method,
+                    f"{self.base_urls[upstream]}{path}",
+                    params=params,
+                    json=body,
+                    headers=headers,
                 )
         except TimeoutError as error:
             raise UpstreamUnavailable(upstream, f"no answer within {self.timeout_s}s") from error
@@ -107,7 +129,7 @@ class Upstreams:
             raise UpstreamUnavailable(upstream, f"answered {answer.status_code}")
         if answer.status_code >= 400:
             raise _client_error(upstream, answer)
-        return answer_model.model_validate_json(answer.content)
+        return answer
 
 
 def _client_error(upstream: Upstream, answer: httpx.Response) -> AppError:

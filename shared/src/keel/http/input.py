@@ -2,13 +2,15 @@
 
 PostgreSQL text and JSON cannot hold the NUL character: a value carrying one would fail in the
 database, as a 500. It is refused here as a 422 naming the field. A route that reads a JSON body
-through its schema is sent JSON or answers 415 (routes reading the raw body check it themselves).
+through its schema is sent JSON or answers 415 (routes reading the raw body check it themselves);
+a route that reads form fields (the partner portal's pages) is sent a form, its values checked
+for NUL as query values are.
 """
 
 import json
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, params
 from fastapi.routing import APIRoute
 
 from keel.errors import FieldError, UnsupportedMediaType, ValidationFailed, field_path
@@ -51,6 +53,11 @@ async def refuse_unstorable_input(request: Request) -> None:
             raise _refuse(name)
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or route.body_field is None:
+        return
+    if any(isinstance(p.field_info, params.Form) for p in route.dependant.body_params):
+        for name, value in (await request.form()).multi_items():
+            if isinstance(value, str) and NUL in value:
+                raise _refuse(name)
         return
     if not _is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("this operation reads a JSON body (application/json)")
