@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import jwt
 from fastapi import Request, Response
 
-from keel.auth import Principal, verify_token
+from keel.auth import Principal
 from keel.errors import AppError, Forbidden, Unauthorized
 from keel.runtime import Runtime
 
@@ -38,8 +38,8 @@ def _runtime(request: Request) -> Runtime:
 
 
 def verify(request: Request, token: str) -> Principal:
-    """Checked as every service checks a bearer token (keel.auth)."""
-    return verify_token(_runtime(request).settings.auth, token)
+    """Checked as every service checks a bearer token (the runtime's keel.auth verifier)."""
+    return _runtime(request).tokens.verify(token)
 
 
 def signed_in(request: Request) -> tuple[Principal, str]:
