@@ -30,7 +30,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 from stack import p99, running_stack, with_context, write_results
 
-from keel.testing.samples import activity_event, upstream_event
+from keel.testing.samples import activity_event, deal_event, upstream_event
 from tier_engine.domain.calendar import latest_closed_month
 
 INGEST, TIER, PORTAL = "http://127.0.0.1:8001", "http://127.0.0.1:8003", "http://127.0.0.1:8005"
@@ -154,19 +154,14 @@ def seed(run: str, today: date) -> list[dict[str, Any]]:
             )
         if n % 5 == 0:
             events.append(
-                event(
-                    f"{n}-deal",
-                    "deal.closed",
+                deal_event(
+                    f"{run}-{n}-deal",
                     recent,
+                    source="bench/portal",
                     deal_id=f"d-{run}-{n}",
                     partner_id=partner,
                     client_id=client,
                     client_domain=domain,
-                    client_country="US",
-                    currency="USD",
-                    deal_type="sourced",
-                    product_line="marketing_hub",
-                    kind="new",
                     mrr_delta="200",
                 )
             )

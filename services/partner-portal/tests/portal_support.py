@@ -26,7 +26,7 @@ from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
 from keel.testing.running import AppsTransport, app_client, bearer, eventually, running, serving
-from keel.testing.samples import activity_event, upstream_event
+from keel.testing.samples import activity_event, deal_event, upstream_event
 from partner_portal.config import PortalServiceSettings, PortalSettings
 from partner_portal.main import create_app as create_portal_app
 from partner_portal.worker import build_worker as build_portal_worker
@@ -147,19 +147,13 @@ def renewal(client_id: str, renewal_date: str, deadline: str, day: str = "2025-0
 
 
 def deal(deal_id: str, partner_id: str, client_id: str, domain: str, day: str) -> Any:
-    return event(
+    return deal_event(
         deal_id,
-        "deal.closed",
-        day,
-        deal_id=deal_id,
+        f"{day}T10:00:00Z",
+        source="product/accounts",
         partner_id=partner_id,
         client_id=client_id,
         client_domain=domain,
-        client_country="US",
-        currency="USD",
-        deal_type="sourced",
-        product_line="marketing_hub",
-        kind="new",
         mrr_delta="400",
     )
 
