@@ -61,7 +61,6 @@ from partner_portal.schemas import (
     RenewalsRead,
     SectionRead,
     Sections,
-    StepRead,
     SubscriptionRead,
     TeamMemberRead,
     TeamRead,
@@ -78,14 +77,7 @@ def _sections(*found: Section[Any]) -> Sections:
 
 
 def _renewal_facts(row: Row[Any]) -> RenewalFacts:
-    return RenewalFacts(
-        client_id=row.client_id,
-        renewal_date=row.renewal_date,
-        decision_deadline=row.decision_deadline,
-        scheduled_at=row.scheduled_at,
-        decided_at=row.decided_at,
-        outcome=row.outcome,
-    )
+    return RenewalFacts(**{name: getattr(row, name) for name in RenewalFacts.__dataclass_fields__})
 
 
 def _renewal_read(row: Row[Any]) -> RenewalRead:
@@ -316,20 +308,13 @@ def _why_credited(answer: AttributionAnswer) -> WhyCreditedRead:
             for user in answer.users
         ],
     )
-    return WhyCreditedRead(
+    return WhyCreditedRead.from_attributes(
+        answer,
         credited=checklist.credited,
-        share=answer.share,
-        share_denominator=answer.share_denominator,
-        credit=answer.credit,
-        currency=answer.currency,
         ends_on=checklist.ends_on,
         users=[
-            UserChecklistRead(
-                user_id=user.user_id,
-                email=user.email,
-                steps=[StepRead.model_validate(step, from_attributes=True) for step in user.steps],
-                first_failing_step=user.first_failing.number if user.first_failing else None,
-                fix=user.fix,
+            UserChecklistRead.from_attributes(
+                user, first_failing_step=user.first_failing.number if user.first_failing else None
             )
             for user in checklist.users
         ],
@@ -363,13 +348,7 @@ async def team(portal: Portal, partner_id: str) -> TeamRead:
     return TeamRead(
         partner_id=partner_id,
         members=[
-            TeamMemberRead(
-                role=member.role,
-                name=member.name,
-                email=member.email,
-                description=member.description,
-                mailto=f"mailto:{member.email}",
-            )
+            TeamMemberRead.from_attributes(member, mailto=f"mailto:{member.email}")
             for member in await repository.team(portal.session, partner_id)
         ],
     )

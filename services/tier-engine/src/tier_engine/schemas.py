@@ -27,6 +27,17 @@ NonNegative = Annotated[Amount, Field(ge=Decimal(0))]
 class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @classmethod
+    def from_attributes(cls, source: object, **derived: Any) -> Self:
+        """The fields `source` holds under the same names, read as `from_attributes` reads them,
+        with the derived ones given."""
+        held = {
+            name: getattr(source, name)
+            for name in cls.model_fields.keys() - derived.keys()
+            if hasattr(source, name)
+        }
+        return cls.model_validate(held | derived, from_attributes=True)
+
 
 def _on_the_calendar(text: str) -> str:
     CalendarMonth.parse(text)  # a year the tier calendar cannot reach: 422 naming the field

@@ -31,16 +31,7 @@ async def run_rollup(
     outcome = await rollups.run_rollup(session, policy, parse_month(body.month), clock.now())
     if not outcome.created:
         response.status_code = status.HTTP_200_OK
-    return RollupRunRead(
-        month=outcome.month,
-        revision=outcome.revision,
-        digest=outcome.digest,
-        created=outcome.created,
-        evaluated_on=outcome.evaluated_on,
-        partners=outcome.partners,
-        tier_counts=outcome.tier_counts,
-        tier_changes=outcome.tier_changes,
-    )
+    return RollupRunRead.model_validate(outcome, from_attributes=True)
 
 
 @router.get("/rollups/{month}", response_model=RollupRead)

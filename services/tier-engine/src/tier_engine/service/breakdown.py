@@ -48,15 +48,7 @@ def _market(policy: TierPolicy, day: date, country: str | None) -> MarketType:
 
 
 def deal_rate(row: Any) -> RateRead:
-    return RateRead(
-        deal_id=row.deal_id,
-        rule=row.rate_rule,
-        points_per_unit=row.rate,
-        currency=row.currency,
-        unit=row.unit,
-        units_version=row.units_version,
-        rates_version=row.rates_version,
-    )
+    return RateRead.from_attributes(row, rule=row.rate_rule, points_per_unit=row.rate)
 
 
 def _client_breakdown(
@@ -159,14 +151,8 @@ async def client_history(
         elif status is DealStatus.EXPIRED:
             expired += earned
         history.append(
-            DealHistoryRead(
-                deal_id=row.deal_id,
-                closed_on=row.closed_on,
-                deal_type=row.deal_type,
-                kind=row.kind,
-                product_line=row.product_line,
-                mrr_delta=row.mrr_delta,
-                currency=row.currency,
+            DealHistoryRead.from_attributes(
+                row,
                 points=display(earned),
                 rate=deal_rate(row),
                 registered_at_close=registered[row.deal_id],
@@ -175,15 +161,8 @@ async def client_history(
             )
         )
     credit = [
-        CreditHistoryRead(
-            effective_on=e.effective_on,
-            amount=e.amount,
-            currency=e.currency,
-            denominator=e.denominator,
-            points=display(_managed_points(policy, e.effective_on, e)),
-            rule=e.rule,
-            recorded_at=e.recorded_at,
-            cause=e.cause,
+        CreditHistoryRead.from_attributes(
+            e, points=display(_managed_points(policy, e.effective_on, e))
         )
         for e in entries
     ]
