@@ -79,23 +79,15 @@ async def team_unassigned(session: AsyncSession, event: Event[Any]) -> None:
 async def managed_credit_changed(session: AsyncSession, event: Event[Any]) -> None:
     """D1 (managed): the ledger's entry for the day; a correction recorded later replaces it."""
     payload: ManagedCreditChangedV1 = event.payload
-    row = {
-        "partner_id": payload.partner_id,
-        "client_id": payload.client_id,
-        "effective_on": payload.effective_on,
-        "managed": payload.amount > 0,
-        "recorded_at": payload.recorded_at,
-    }
+    row = payload.model_dump(include={"partner_id", "client_id", "effective_on", "recorded_at"})
+    row["managed"] = payload.amount > 0
     await repo.keep_latest(session, repo.MANAGED, row, moment="recorded_at")
 
 
 async def deal_closed(session: AsyncSession, event: Event[Any]) -> None:
     """D1 (sold): a gaining deal (S1) keeps the client on the partner's list while it counts."""
     payload: DealClosedV1 = event.payload
-    row = {
-        "deal_id": payload.deal_id,
-        "partner_id": payload.partner_id,
-        "client_id": payload.client_id,
+    row = payload.model_dump(include={"deal_id", "partner_id", "client_id"}) | {
         "closed_on": event.time.astimezone(UTC).date(),  # S1: the event time is the close
         "gain": payload.kind not in LOSSES,
     }

@@ -121,43 +121,24 @@ def rerated(policy: TierPolicy, row: dict[str, Any], line_first_sold_on: date) -
 
 
 def credit_row(event: Event[ManagedCreditChangedV1]) -> dict[str, Any]:
-    credit = event.payload
-    return {
-        **_identity(event),
-        "partner_id": credit.partner_id,
-        "client_id": credit.client_id,
-        "effective_on": credit.effective_on,
-        "amount": credit.amount,
-        "currency": credit.currency,
-        "denominator": credit.denominator,
-        "client_country": credit.client_country,
-        "rule": credit.rule,
-        "cause": list(credit.cause),
-        "recorded_at": credit.recorded_at,
-    }
+    """The credit table stores the whole payload, as the ledger published it."""
+    return _identity(event) | event.payload.model_dump()
 
 
 def registration_row(event: Event[DomainRegisteredV1]) -> dict[str, Any]:
     registered = event.payload
-    return {
-        "registration_id": registered.registration_id,
-        "partner_id": registered.partner_id,
-        "domain": registered.domain,
-        "registered_at": registered.registered_at,
+    held = registered.model_dump(
+        include={"registration_id", "partner_id", "domain", "registered_at"}
+    )
+    return held | {
         "ended_at": registered.expires_at,
         "ended_by": "expired" if registered.expires_at else None,
     }
 
 
 def ending_row(event: Event[DomainRegistrationEndedV1]) -> dict[str, Any]:
-    ended = event.payload
-    return {
-        "registration_id": ended.registration_id,
-        "partner_id": ended.partner_id,
-        "domain": ended.domain,
-        "ended_at": ended.ended_at,
-        "ended_by": event.envelope.type.removeprefix("domain."),
-    }
+    """The registration table stores the whole payload, with how it ended (C4 or C5)."""
+    return event.payload.model_dump() | {"ended_by": event.envelope.type.removeprefix("domain.")}
 
 
 def apps_row(event: Event[ClientAppsUsedV1]) -> dict[str, Any]:
