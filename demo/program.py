@@ -32,6 +32,7 @@ from keel.events.payloads.capacity import DomainRegisteredV1
 from keel.kafka.publisher import Message
 from keel.settings import KafkaSettings
 from keel.testing.running import publish
+from keel.testing.samples import deal_event, upstream_event
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 16
@@ -165,19 +166,6 @@ def _say(message: str) -> None:
     print(f"[demo] {message}", flush=True)
 
 
-def event(
-    event_id: str, type_name: str, when: datetime, source: str = "product/accounts", **data: Any
-) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": event_id,
-        "source": source,
-        "type": type_name,
-        "time": when.isoformat(),
-        "data": {name: value for name, value in data.items() if value is not None},
-    }
-
-
 def at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
@@ -198,7 +186,7 @@ class Program:
         source: str = "product/accounts",
         **data: Any,
     ) -> None:
-        self.events.append(event(event_id, type_name, when, source, **data))
+        self.events.append(upstream_event(event_id, type_name, when, source=source, **data))
 
 
 def generate(today: date, seed: int = SEED) -> Program:
@@ -361,20 +349,20 @@ def generate(today: date, seed: int = SEED) -> Program:
                     registered_at=at(closed - timedelta(days=7)),
                 )
             )
-            program.add(
-                f"{client}-deal",
-                "deal.closed",
-                at(closed),
-                deal_id=f"d-{client}",
-                partner_id=partner,
-                client_id=client,
-                client_domain=domain,
-                client_country=country,
-                currency=currency,
-                deal_type="sourced" if rng.random() < 0.8 else "assisted",
-                product_line="marketing_hub",
-                kind="new",
-                mrr_delta=str(round(rng.uniform(3, 30) * UNIT[currency], 2)),
+            program.events.append(
+                deal_event(  # a new marketing_hub deal
+                    f"{client}-deal",
+                    at(closed),
+                    source="product/accounts",
+                    deal_id=f"d-{client}",
+                    partner_id=partner,
+                    client_id=client,
+                    client_domain=domain,
+                    client_country=country,
+                    currency=currency,
+                    deal_type="sourced" if rng.random() < 0.8 else "assisted",
+                    mrr_delta=str(round(rng.uniform(3, 30) * UNIT[currency], 2)),
+                )
             )
         if n % 400 == 0:  # a few removals: a user leaves the client's account
             user, _ = members[0]
