@@ -14,7 +14,14 @@ from keel.http.dependencies import ClockDep, RuntimeDep
 from keel.runtime import Runtime
 from partner_portal.web import i18n
 from partner_portal.web.rendering import PageRoute, render
-from partner_portal.web.session import check_post, end_session, keep_session, signed_in, verify
+from partner_portal.web.session import (
+    FormId,
+    check_post,
+    end_session,
+    keep_session,
+    signed_in,
+    verify,
+)
 
 router = APIRouter(route_class=PageRoute)
 
@@ -77,7 +84,7 @@ async def sign_in_as_partner(
     request: Request,
     runtime: RuntimeDep,
     clock: ClockDep,
-    partner_id: Annotated[str, Form(min_length=1, max_length=200)],
+    partner_id: FormId,
 ) -> Response:
     """`local` only: a development token for the partner, as `make token` mints one."""
     await check_post(request)

@@ -11,7 +11,7 @@ from keel.errors import FieldError, ValidationFailed
 from partner_portal import service
 from partner_portal.upstream import Upstream
 from partner_portal.web.rendering import PageRoute, render
-from partner_portal.web.session import check_post
+from partner_portal.web.session import FormId, check_post
 from partner_portal.web.viewer import Viewer, ViewerDep
 
 router = APIRouter(prefix="/partners/{partner_id}", route_class=PageRoute)
@@ -53,7 +53,7 @@ async def assign(
     request: Request,
     viewer: ViewerDep,
     user_id: str,
-    client_id: Annotated[str, Form(min_length=1, max_length=200)],
+    client_id: FormId,
 ) -> Response:
     await check_post(request)
     return await _at_ledger(viewer, user_id, client_id.strip(), "link")
@@ -64,7 +64,7 @@ async def remove_access(
     request: Request,
     viewer: ViewerDep,
     user_id: str,
-    client_id: Annotated[str, Form(min_length=1, max_length=200)],
+    client_id: FormId,
     confirmation: Annotated[str, Form(max_length=50)] = "",
 ) -> Response:
     """Refused here unless the word typed is exactly REMOVE, and again by the ledger."""

@@ -7,9 +7,10 @@ import hmac
 import logging
 import secrets
 from datetime import UTC, datetime
+from typing import Annotated
 
 import jwt
-from fastapi import Request, Response
+from fastapi import Form, Request, Response
 
 from keel.auth import Principal
 from keel.errors import AppError, Forbidden, Unauthorized
@@ -94,6 +95,10 @@ def keep_csrf(request: Request, response: Response) -> None:
         response.set_cookie(
             CSRF_COOKIE, new, httponly=True, samesite="strict", secure=_secure(request), path="/"
         )
+
+
+# An id a form posts (a partner, a client): required, and as long as the pages let it be.
+FormId = Annotated[str, Form(min_length=1, max_length=200)]
 
 
 async def check_post(request: Request) -> None:
