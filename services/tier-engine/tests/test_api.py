@@ -37,13 +37,20 @@ async def api(
         yield client
 
 
+async def _read(api: httpx.AsyncClient, path: str, **params: str | int) -> Any:
+    """The JSON body of a GET, which must answer 200."""
+    answer = await api.get(path, params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
 async def test_t3_post_rollup_reruns_give_the_same_revision_and_digest(
     api: httpx.AsyncClient,
 ) -> None:
     again = await api.post("/v1/rollups", json={"month": "2025-03"})
     assert again.status_code == 200
     assert (again.json()["revision"], again.json()["created"]) == (1, False)
-    summary = (await api.get("/v1/rollups/2025-03")).json()
+    summary = await _read(api, "/v1/rollups/2025-03")
     assert summary["digest"] == again.json()["digest"]
     assert summary["tier_counts"] == {"gold": 1, "partner": 1}
     assert summary["policy_versions"]["tier_model"] == "points-2022"
@@ -80,7 +87,7 @@ async def test_t3_a_month_whose_15th_is_not_over_cannot_be_rolled_up(
 async def test_t4_tier_read_carries_points_requirements_and_insights(
     api: httpx.AsyncClient,
 ) -> None:
-    body = (await api.get("/v1/partners/p-1/tier", params={"month": "2025-03"})).json()
+    body = await _read(api, "/v1/partners/p-1/tier", month="2025-03")
     assert (body["tier"], body["model"], body["model_derived"], body["revision"]) == (
         "gold",
         "points-2022",
@@ -124,27 +131,19 @@ async def test_partner_tokens_read_only_their_own_partner(
 async def test_t5_breakdown_per_client_filters_by_deal_and_market_type(
     api: httpx.AsyncClient,
 ) -> None:
-    everything = (
-        await api.get("/v1/partners/p-1/points-breakdown", params={"month": "2025-03"})
-    ).json()
+    everything = await _read(api, "/v1/partners/p-1/points-breakdown", month="2025-03")
     clients = {c["client_id"]: c for c in everything["clients"]}
     assert set(clients) == {"c-1", "c-2", "c-3"}
     assert clients["c-2"]["market_type"] == "growth"
     assert clients["c-2"]["rates"][0]["points_per_unit"] == "6"
     assert everything["totals"]["total"] == "170.00"
-    growth = (
-        await api.get(
-            "/v1/partners/p-1/points-breakdown",
-            params={"month": "2025-03", "market_type": "growth"},
-        )
-    ).json()
+    growth = await _read(
+        api, "/v1/partners/p-1/points-breakdown", month="2025-03", market_type="growth"
+    )
     assert [c["client_id"] for c in growth["clients"]] == ["c-2"]
-    sourced = (
-        await api.get(
-            "/v1/partners/p-1/points-breakdown",
-            params={"month": "2025-03", "deal_type": "sourced"},
-        )
-    ).json()
+    sourced = await _read(
+        api, "/v1/partners/p-1/points-breakdown", month="2025-03", deal_type="sourced"
+    )
     assert [(c["client_id"], c["sold_points"]) for c in sourced["clients"]] == [("c-1", "50.00")]
     wrong = await api.get("/v1/partners/p-1/points-breakdown", params={"deal_type": "resold"})
     assert wrong.status_code == 422
@@ -153,13 +152,11 @@ async def test_t5_breakdown_per_client_filters_by_deal_and_market_type(
 async def test_t5_client_history_shows_active_and_expired_points(
     api: httpx.AsyncClient,
 ) -> None:
-    body = (
-        await api.get("/v1/partners/p-1/clients/c-1/points-history", params={"as_of": "2025-07-01"})
-    ).json()
+    body = await _read(api, "/v1/partners/p-1/clients/c-1/points-history", as_of="2025-07-01")
     assert [d["status"] for d in body["deals"]] == ["expired"]
     assert (body["active_sold_points"], body["expired_sold_points"]) == ("0.00", "50.00")
     assert body["deals"][0]["counts_until"] == "2025-05-31"
-    managed = (await api.get("/v1/partners/p-1/clients/c-3/points-history")).json()
+    managed = await _read(api, "/v1/partners/p-1/clients/c-3/points-history")
     assert [e["points"] for e in managed["managed_credit"]] == ["60.00", "0.00"]
     missing = await api.get("/v1/partners/p-1/clients/c-404/points-history")
     assert missing.status_code == 404
@@ -168,7 +165,7 @@ async def test_t5_client_history_shows_active_and_expired_points(
 async def test_t5_progress_lists_rolled_up_months_then_a_projection(
     api: httpx.AsyncClient,
 ) -> None:
-    body = (await api.get("/v1/partners/p-1/progress", params={"months": 2})).json()
+    body = await _read(api, "/v1/partners/p-1/progress", months=2)
     months = [(m["month"], m["total"], m["projected"]) for m in body["months"]]
     assert months == [
         ("2025-02", None, False),
@@ -182,7 +179,7 @@ async def test_t5_progress_lists_rolled_up_months_then_a_projection(
 async def test_explain_derives_the_tier_down_to_deals_and_ledger_entries(
     api: httpx.AsyncClient,
 ) -> None:
-    body = (await api.get("/v1/partners/p-1/tier/explain", params={"month": "2025-03"})).json()
+    body = await _read(api, "/v1/partners/p-1/tier/explain", month="2025-03")
     assert body["tier"] == "gold"
     assert body["live_matches_rollup"] is True
     assert any(line.startswith("T1: gold needs") and "met" in line for line in body["derivation"])
@@ -288,7 +285,7 @@ async def test_t6_calculator_names_the_field_of_bad_input(api: httpx.AsyncClient
 
 
 async def test_policies_are_served_with_versions_and_derived_labels(api: httpx.AsyncClient) -> None:
-    body = (await api.get("/v1/policies")).json()
+    body = await _read(api, "/v1/policies")
     assert [m["version"] for m in body["tier_models"]] == ["mrr-2018", "points-2022", "points-2025"]
     assert [m["derived"] for m in body["tier_models"]] == [False, True, True]
     assert body["currency_units"][1]["units"]["EUR"] == "88"
