@@ -251,6 +251,12 @@ class System:
     async def get(self, path: str, partner_id: str, **params: Any) -> httpx.Response:
         return await self.portal.get(path, params=params, headers=self.partner(partner_id))
 
+    async def read(self, path: str, partner_id: str, **params: Any) -> Any:
+        """The JSON body of a GET as the partner, which must answer 200."""
+        answer = await self.get(path, partner_id, **params)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
 
 def hanging_service() -> FastAPI:
     """A service that accepts every request and never answers in time."""

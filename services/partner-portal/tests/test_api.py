@@ -14,9 +14,7 @@ from partner_portal import owners
 async def test_d1_the_clients_table_lists_managed_sold_and_both_with_the_ledgers_credit(
     world: System,
 ) -> None:
-    answer = await world.get("/v1/partners/p-1/clients", "p-1", as_of=AS_OF)
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
+    body = await world.read("/v1/partners/p-1/clients", "p-1", as_of=AS_OF)
     rows = {row["client_id"]: row for row in body["clients"]}
     assert {c: r["relationship"] for c, r in rows.items()} == {
         "c-1": "managed",
@@ -34,9 +32,8 @@ async def test_d1_the_clients_table_follows_every_page_of_the_ledgers_managed_cr
     world: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(owners, "LEDGER_PAGE", 1)  # c-1 and c-3 then come on two pages
-    answer = await world.get("/v1/partners/p-1/clients", "p-1", as_of=AS_OF)
-    assert answer.status_code == 200, answer.text
-    rows = {row["client_id"]: row for row in answer.json()["clients"]}
+    body = await world.read("/v1/partners/p-1/clients", "p-1", as_of=AS_OF)
+    rows = {row["client_id"]: row for row in body["clients"]}
     assert rows["c-1"]["managed_credit"] == "1000.00"
     assert rows["c-3"]["managed_credit"] is not None
 
@@ -56,9 +53,8 @@ async def test_d4_engagement_is_the_upstream_score_or_derived_from_the_apps(worl
 
 async def test_the_clients_table_searches_filters_sorts_and_pages(world: System) -> None:
     async def ids(**params: object) -> list[str]:
-        answer = await world.get("/v1/partners/p-1/clients", "p-1", as_of=AS_OF, **params)
-        assert answer.status_code == 200, answer.text
-        return [row["client_id"] for row in answer.json()["clients"]]
+        body = await world.read("/v1/partners/p-1/clients", "p-1", as_of=AS_OF, **params)
+        return [row["client_id"] for row in body["clients"]]
 
     assert await ids(q="GARDEN") == ["c-3"]
     assert await ids(q="betabooks") == ["c-2"]
@@ -85,9 +81,7 @@ async def test_the_clients_table_as_csv_has_the_same_rows(world: System) -> None
 async def test_client_details_show_company_tiers_renewals_usage_links_and_why_credited(
     world: System,
 ) -> None:
-    answer = await world.get("/v1/partners/p-1/clients/c-1", "p-1", as_of=AS_OF)
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
+    body = await world.read("/v1/partners/p-1/clients/c-1", "p-1", as_of=AS_OF)
     assert body["company"]["name"] == "Acme Bakery"
     assert (body["subscription"]["contact_tier"], body["subscription"]["email_tier"]) == (
         "Marketing contacts 10,000",
@@ -122,9 +116,7 @@ async def test_d2_the_dashboard_alerts_on_renewals_expiring_credit_and_summarise
 ) -> None:
     rolled = await world.tier.post("/v1/rollups", json={"month": "2025-03"}, headers=world.admin())
     assert rolled.status_code in (200, 201), rolled.text
-    answer = await world.get("/v1/partners/p-1/dashboard", "p-1", as_of=AS_OF)
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
+    body = await world.read("/v1/partners/p-1/dashboard", "p-1", as_of=AS_OF)
     # D2: c-1's decision deadline (2025-04-20) is within 30 days; c-3's (2025-08-01) is not.
     assert body["alerts"]["renewal_decisions"] == {
         "within_days": 30,
@@ -162,9 +154,8 @@ async def test_renewals_within_days_and_the_team(world: System) -> None:
 async def test_employees_show_auto_assigned_and_unassigned_clients_from_the_ledger(
     world: System,
 ) -> None:
-    answer = await world.get("/v1/partners/p-1/employees", "p-1", as_of=AS_OF)
-    assert answer.status_code == 200, answer.text
-    people = {e["user_id"]: e for e in answer.json()["employees"]}
+    body = await world.read("/v1/partners/p-1/employees", "p-1", as_of=AS_OF)
+    people = {e["user_id"]: e for e in body["employees"]}
     ana = {c["client_id"]: c for c in people["u-1"]["clients"]}
     assert (ana["c-1"]["assignment"], ana["c-3"]["assignment"]) == ("automatic", "automatic")
     assert ana["c-1"]["last_qualifying_activity_at"] == "2025-03-20T09:00:00Z"
@@ -179,11 +170,9 @@ async def test_employees_show_auto_assigned_and_unassigned_clients_from_the_ledg
 async def test_d6_point_changes_count_new_and_lost_points_with_their_clients(
     world: System,
 ) -> None:
-    answer = await world.get(
+    body = await world.read(
         "/v1/partners/p-1/point-changes", "p-1", **{"from": "2025-02-20", "to": AS_OF}
     )
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
     assert body["months"] == ["2025-02", "2025-04"]
     # February's evaluation (the 15th): c-3 managed (activity 02-05); April's: c-1 managed
     # (activity 03-20), c-3's window over on 04-06.
