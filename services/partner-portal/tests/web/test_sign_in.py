@@ -35,13 +35,20 @@ async def _csrf(client: httpx.AsyncClient, path: str = "/sign-in") -> str:
     return found.group(1)
 
 
+async def _submit(
+    client: httpx.AsyncClient, path: str, data: dict[str, str], language: str | None = None
+) -> httpx.Response:
+    """A form posted as the sign-in page posts it: from this origin, with the page's CSRF token."""
+    form = {**data, "csrf": await _csrf(client)}
+    headers = {**ORIGIN, "Accept-Language": language} if language else ORIGIN
+    return await client.post(path, data=form, headers=headers)
+
+
 async def test_a_pasted_token_is_kept_in_an_httponly_strict_cookie_that_expires_with_it(
     pages: httpx.AsyncClient, make_token: MakeToken
 ) -> None:
     token = make_token(Scope.PARTNER_READ, partner_id="p-1")
-    answer = await pages.post(
-        "/sign-in", data={"token": token, "csrf": await _csrf(pages)}, headers=ORIGIN
-    )
+    answer = await _submit(pages, "/sign-in", {"token": token})
     assert answer.status_code == 303
     assert answer.headers["location"] == "/partners/p-1/"
     cookie = next(
@@ -55,11 +62,7 @@ async def test_a_pasted_token_is_kept_in_an_httponly_strict_cookie_that_expires_
 
 
 async def test_a_bad_token_is_refused_in_the_browsers_language(pages: httpx.AsyncClient) -> None:
-    answer = await pages.post(
-        "/sign-in",
-        data={"token": "not-a-jwt", "csrf": await _csrf(pages)},
-        headers={**ORIGIN, "Accept-Language": "de-DE,de;q=0.9"},
-    )
+    answer = await _submit(pages, "/sign-in", {"token": "not-a-jwt"}, language="de-DE,de;q=0.9")
     assert answer.status_code == 401
     assert "Dieses Token wurde nicht angenommen" in answer.text
     assert "portal_session" not in answer.headers.get("set-cookie", "")
@@ -92,9 +95,7 @@ async def test_pages_without_a_session_send_the_browser_to_sign_in(
 async def test_the_development_sign_in_is_refused_outside_the_local_environment(
     pages: httpx.AsyncClient,
 ) -> None:
-    answer = await pages.post(
-        "/sign-in/dev", data={"partner_id": "p-1", "csrf": await _csrf(pages)}, headers=ORIGIN
-    )
+    answer = await _submit(pages, "/sign-in/dev", {"partner_id": "p-1"})
     assert answer.status_code == 401
     assert "portal_session" not in answer.headers.get("set-cookie", "")
 
@@ -106,9 +107,7 @@ async def test_the_local_environment_signs_in_as_a_partner_with_a_development_to
     async with app_client(create_app(portal_settings.model_copy(update={"service": local}))) as c:
         page = await c.get("/sign-in?partner_id=p-7")
         assert 'value="p-7"' in page.text
-        answer = await c.post(
-            "/sign-in/dev", data={"partner_id": "p-7", "csrf": await _csrf(c)}, headers=ORIGIN
-        )
+        answer = await _submit(c, "/sign-in/dev", {"partner_id": "p-7"})
     assert answer.status_code == 303
     assert answer.headers["location"] == "/partners/p-7/"
     token = answer.cookies["portal_session"]
@@ -120,7 +119,7 @@ async def test_an_admin_picks_a_partner_and_every_view_is_logged(
     pages: httpx.AsyncClient, make_token: MakeToken, caplog: pytest.LogCaptureFixture
 ) -> None:
     token = make_token(Scope.ADMIN, subject="ops-anna")
-    await pages.post("/sign-in", data={"token": token, "csrf": await _csrf(pages)}, headers=ORIGIN)
+    await _submit(pages, "/sign-in", {"token": token})
     picker = await pages.get("/view-as")
     assert "Every page you view as a partner is logged." in picker.text
     chosen = await pages.get("/view-as", params={"partner_id": "p-1"})
@@ -138,8 +137,6 @@ async def test_a_form_value_holding_nul_is_refused_naming_the_field(
     pages: httpx.AsyncClient,
 ) -> None:
     """Forms are read as forms (not refused for not being JSON), and NUL never reaches a route."""
-    answer = await pages.post(
-        "/sign-in", data={"token": "a\x00b", "csrf": await _csrf(pages)}, headers=ORIGIN
-    )
+    answer = await _submit(pages, "/sign-in", {"token": "a\x00b"})
     assert answer.status_code == 422
     assert "This value is not valid: token" in answer.text
