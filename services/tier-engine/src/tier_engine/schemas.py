@@ -255,16 +255,22 @@ class ExplainRead(Schema):
     )
 
 
-class PointsCalculation(Schema):
-    amount: NonNegative
+class DealTerms(Schema):
+    """What both calculator modes price (T6): a new deal's currency, client country and type, at
+    the policies of a day."""
+
     currency: Currency
     country: Country
     deal_type: DealType = DealType.SOURCED
-    will_manage: bool = False
-    other_managing_partners: NonNegativeInt = 0
     on: date | None = Field(
         default=None, description="The day whose policies apply; today if absent"
     )
+
+
+class PointsCalculation(DealTerms):
+    amount: NonNegative
+    will_manage: bool = False
+    other_managing_partners: NonNegativeInt = 0
 
 
 class PointsEstimate(Schema):
@@ -280,16 +286,12 @@ class Direction(StrEnum):
     CURRENCY_TO_POINTS = "currency_to_points"
 
 
-class CurrencyConversion(Schema):
+class CurrencyConversion(DealTerms):
     direction: Direction
-    currency: Currency
-    country: Country
-    deal_type: DealType = DealType.SOURCED
     sold_points: NonNegative | None = None
     managed_points: NonNegative | None = None
     sold_value: NonNegative | None = None
     managed_value: NonNegative | None = None
-    on: date | None = None
 
     @model_validator(mode="after")
     def _inputs_match_direction(self) -> Self:

@@ -1,11 +1,12 @@
 """T6, pure: the points calculator. What a new deal of an amount a month would earn, sold and
 managed, and the conversion between points and local currency, at the policy of a day."""
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from keel.errors import FieldError, ValidationFailed
-from keel.events.payloads.deal import DealKind, DealType
+from keel.events.payloads.deal import DealKind
 from keel.money import display
 from keel.policy import require_evaluable
 from tier_engine.domain.points import Rate, managed_rate, points, sold_rate
@@ -13,6 +14,7 @@ from tier_engine.domain.policy import TierPolicy, UnknownCurrency
 from tier_engine.schemas import (
     CurrencyConversion,
     CurrencyConverted,
+    DealTerms,
     Direction,
     PointsCalculation,
     PointsEstimate,
@@ -40,39 +42,48 @@ def _rate_read(rate: Rate, currency: str, unit: Decimal, units_version: str) -> 
     )
 
 
-def _rates(
-    policy: TierPolicy, currency: str, country: str, deal_type: DealType, day: date
-) -> tuple[Decimal, Rate, Rate]:
-    unit = _unit(policy, currency, day)
+@dataclass(frozen=True, slots=True)
+class _Quote:
+    """The unit and the sold and managed rates a deal's terms get on their day."""
+
+    unit: Decimal
+    sold: Rate
+    managed: Rate
+    rates: list[RateRead]
+
+
+def _quote(policy: TierPolicy, terms: DealTerms, today: date) -> _Quote:
+    day = require_evaluable(terms.on or today, policy.first_day, "on")
+    unit = _unit(policy, terms.currency, day)
     sold = sold_rate(
         policy,
-        deal_type=deal_type,
+        deal_type=terms.deal_type,
         kind=DealKind.NEW,
         closed_on=day,
         line_first_sold_on=day,
-        country=country,
+        country=terms.country,
     )
-    return unit, sold, managed_rate(policy, day, country)
+    managed = managed_rate(policy, day, terms.country)
+    version = policy.units_on(day).version
+    rates = [_rate_read(rate, terms.currency, unit, version) for rate in (sold, managed)]
+    return _Quote(unit, sold, managed, rates)
 
 
 def estimate_points(policy: TierPolicy, wanted: PointsCalculation, today: date) -> PointsEstimate:
     """T6: a new deal of `amount` a month, and its managed share if the partner manages it too
     (split evenly with the other managing partners, M7)."""
-    day = require_evaluable(wanted.on or today, policy.first_day, "on")
-    unit, sold, managed = _rates(policy, wanted.currency, wanted.country, wanted.deal_type, day)
-    sold_points = points(wanted.amount, unit, sold.per_unit)
+    quote = _quote(policy, wanted, today)
+    sold_points = points(wanted.amount, quote.unit, quote.sold.per_unit)
     share = wanted.amount / (wanted.other_managing_partners + 1)
-    managed_points = points(share, unit, managed.per_unit) if wanted.will_manage else ZERO
-    version = policy.units_on(day).version
+    managed_points = (
+        points(share, quote.unit, quote.managed.per_unit) if wanted.will_manage else ZERO
+    )
     return PointsEstimate(
         sold_points=display(sold_points),
         managed_points=display(managed_points),
         total_points=display(sold_points + managed_points),
-        growth_market=sold.growth_factor != 1,
-        rates=[
-            _rate_read(sold, wanted.currency, unit, version),
-            _rate_read(managed, wanted.currency, unit, version),
-        ],
+        growth_market=quote.sold.growth_factor != 1,
+        rates=quote.rates,
     )
 
 
@@ -80,8 +91,8 @@ def convert_currency(
     policy: TierPolicy, wanted: CurrencyConversion, today: date
 ) -> CurrencyConverted:
     """T6 currency mode: points <-> local currency for sold and managed values."""
-    day = require_evaluable(wanted.on or today, policy.first_day, "on")
-    unit, sold, managed = _rates(policy, wanted.currency, wanted.country, wanted.deal_type, day)
+    quote = _quote(policy, wanted, today)
+    unit, sold, managed = quote.unit, quote.sold, quote.managed
     to_points = wanted.direction is Direction.CURRENCY_TO_POINTS
 
     def convert(value: Decimal | None, rate: Rate) -> Decimal | None:
@@ -90,7 +101,6 @@ def convert_currency(
         result = points(value, unit, rate.per_unit) if to_points else value * unit / rate.per_unit
         return display(result)
 
-    version = policy.units_on(day).version
     return CurrencyConverted(
         direction=wanted.direction,
         currency=wanted.currency,
@@ -102,8 +112,5 @@ def convert_currency(
         managed_value=wanted.managed_value
         if to_points
         else convert(wanted.managed_points, managed),
-        rates=[
-            _rate_read(sold, wanted.currency, unit, version),
-            _rate_read(managed, wanted.currency, unit, version),
-        ],
+        rates=quote.rates,
     )
