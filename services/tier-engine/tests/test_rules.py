@@ -137,15 +137,46 @@ def figures(**values: str) -> dict[Track, Decimal]:
 SOLUTIONS = Standing(PartnerType.SOLUTIONS, certified=True, median_apps=D(3))
 
 
-def test_t1_mrr_2018_needs_both_sold_and_managed_mrr() -> None:
-    model = POLICY.model_on(date(2020, 5, 15))
-    assert model.version == "mrr-2018"
-    gold = figures(sold_mrr_usd="2100", managed_mrr_usd="6000")
-    assert credited_tier(model, gold, SOLUTIONS) == Tier.GOLD
-    lopsided = figures(sold_mrr_usd="10000", managed_mrr_usd="1124.99")
-    assert credited_tier(model, lopsided, SOLUTIONS) == Tier.PARTNER
-    silver = figures(sold_mrr_usd="10000", managed_mrr_usd="1125")
-    assert credited_tier(model, silver, SOLUTIONS) == Tier.SILVER
+# A day each tier model is in force on, and whether its thresholds are derived (T1).
+IN_FORCE = {
+    "mrr-2018": (date(2020, 5, 15), False),
+    "points-2022": (date(2023, 1, 15), True),
+    "points-2025": (date(2025, 8, 15), True),
+}
+
+
+@pytest.mark.parametrize(
+    ("version", "values", "tier"),
+    [
+        # mrr-2018 needs both sold and managed MRR
+        ("mrr-2018", {"sold_mrr_usd": "2100", "managed_mrr_usd": "6000"}, Tier.GOLD),
+        ("mrr-2018", {"sold_mrr_usd": "10000", "managed_mrr_usd": "1124.99"}, Tier.PARTNER),
+        ("mrr-2018", {"sold_mrr_usd": "10000", "managed_mrr_usd": "1125"}, Tier.SILVER),
+        # points-2022: a total and a sold minimum, with derived thresholds
+        ("points-2022", {"total_points": "123", "sold_points": "63"}, Tier.GOLD),
+        ("points-2022", {"total_points": "5000", "sold_points": "62.999"}, Tier.PARTNER),
+        ("points-2022", {"total_points": "3650", "sold_points": "1950"}, Tier.ELITE),
+        # points-2025 raises the totals and counts sourced points only
+        (
+            "points-2025",
+            {"total_points": "130", "sold_points": "200", "sourced_points": "62"},
+            Tier.PARTNER,
+        ),
+        (
+            "points-2025",
+            {"total_points": "130", "sold_points": "63", "sourced_points": "63"},
+            Tier.GOLD,
+        ),
+        ("points-2025", {"total_points": "129.99", "sourced_points": "63"}, Tier.PARTNER),
+    ],
+)
+def test_t1_each_model_credits_the_tier_its_thresholds_reach(
+    version: str, values: dict[str, str], tier: Tier
+) -> None:
+    day, derived = IN_FORCE[version]
+    model = POLICY.model_on(day)
+    assert (model.version, model.derived) == (version, derived)
+    assert credited_tier(model, figures(**values), SOLUTIONS) == tier
 
 
 def test_t2_mrr_2018_needs_certification_and_a_median_of_3_apps() -> None:
@@ -159,30 +190,6 @@ def test_t2_mrr_2018_needs_certification_and_a_median_of_3_apps() -> None:
     assert median([2, 3]) == D("2.5")
     assert median([1, 5, 3]) == 3
     assert median([]) is None
-
-
-def test_t1_points_2022_total_and_sold_minimum_with_derived_thresholds() -> None:
-    model = POLICY.model_on(date(2023, 1, 15))
-    assert (model.version, model.derived) == ("points-2022", True)
-    assert (
-        credited_tier(model, figures(total_points="123", sold_points="63"), SOLUTIONS) == Tier.GOLD
-    )
-    short_sold = figures(total_points="5000", sold_points="62.999")
-    assert credited_tier(model, short_sold, SOLUTIONS) == Tier.PARTNER
-    elite = figures(total_points="3650", sold_points="1950")
-    assert credited_tier(model, elite, SOLUTIONS) == Tier.ELITE
-
-
-def test_t1_points_2025_raises_totals_and_counts_sourced_points_only() -> None:
-    model = POLICY.model_on(date(2025, 8, 15))
-    assert model.version == "points-2025"
-    assisted_heavy = figures(total_points="130", sold_points="200", sourced_points="62")
-    assert credited_tier(model, assisted_heavy, SOLUTIONS) == Tier.PARTNER
-    sourced = figures(total_points="130", sold_points="63", sourced_points="63")
-    assert credited_tier(model, sourced, SOLUTIONS) == Tier.GOLD
-    assert credited_tier(model, figures(total_points="129.99", sourced_points="63"), SOLUTIONS) == (
-        Tier.PARTNER
-    )
 
 
 def test_t2_providers_earn_points_but_have_no_tier() -> None:
