@@ -44,6 +44,13 @@ async def _read(api: httpx.AsyncClient, path: str, **params: str | int) -> Any:
     return answer.json()
 
 
+async def _calculate(api: httpx.AsyncClient, mode: str, body: dict[str, Any]) -> Any:
+    """The calculator's answer in the mode (T6), which must be 200."""
+    answer = await api.post(f"/v1/calculator/{mode}", json=body)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
 async def test_t3_post_rollup_reruns_give_the_same_revision_and_digest(
     api: httpx.AsyncClient,
 ) -> None:
@@ -233,37 +240,22 @@ async def test_t6_calculator_estimates_sold_managed_and_total_points(
     request_body: dict,
     expected: tuple[str, str, str],  # type: ignore[type-arg]
 ) -> None:
-    body = (await api.post("/v1/calculator/points", json=request_body)).json()
+    body = await _calculate(api, "points", request_body)
     assert (body["sold_points"], body["managed_points"], body["total_points"]) == expected
 
 
 async def test_t6_currency_mode_converts_both_ways(api: httpx.AsyncClient) -> None:
-    to_points = await api.post(
-        "/v1/calculator/currency",
-        json={
-            "direction": "currency_to_points",
-            "currency": "GBP",
-            "country": "GB",
-            "managed_value": "625",
-            "sold_value": "625",
-            "on": "2025-01-01",
-        },
+    gbp = {"currency": "GBP", "country": "GB", "on": "2025-01-01"}
+    to_points = await _calculate(
+        api,
+        "currency",
+        {"direction": "currency_to_points", "managed_value": "625", "sold_value": "625", **gbp},
     )
-    assert (to_points.json()["managed_points"], to_points.json()["sold_points"]) == (
-        "10.00",
-        "50.00",
+    assert (to_points["managed_points"], to_points["sold_points"]) == ("10.00", "50.00")
+    to_value = await _calculate(
+        api, "currency", {"direction": "points_to_currency", "managed_points": "10", **gbp}
     )
-    to_value = await api.post(
-        "/v1/calculator/currency",
-        json={
-            "direction": "points_to_currency",
-            "currency": "GBP",
-            "country": "GB",
-            "managed_points": "10",
-            "on": "2025-01-01",
-        },
-    )
-    assert to_value.json()["managed_value"] == "625.00"
+    assert to_value["managed_value"] == "625.00"
 
 
 async def test_t6_calculator_names_the_field_of_bad_input(api: httpx.AsyncClient) -> None:

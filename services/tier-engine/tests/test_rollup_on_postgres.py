@@ -15,6 +15,12 @@ def figure(document: dict, track: str) -> Decimal:  # type: ignore[type-arg]
     return Decimal(document["figures"][track])
 
 
+async def rolled_up(story: TierStory, month: str, track: str) -> Decimal:
+    """The month rolled up at the story's clock, and p-1's figure on the track."""
+    await story.rollup(month)
+    return figure(await story.document("p-1", month), track)
+
+
 async def test_t3_worked_examples_add_up_to_the_credited_tier(story: TierStory) -> None:
     story.partner("p-1")
     story.deal("p-1", "c-1", "1000", "2024-06-01", kind=DealKind.CROSS_SELL)  # 50 sourced
@@ -40,16 +46,14 @@ async def test_s2_a_sale_13_months_old_no_longer_counts(story: TierStory) -> Non
     story.partner("p-1")
     story.deal("p-1", "c-1", "1000", "2024-02-10")  # 13 months before 2025-03-15
     story.deal("p-1", "c-2", "1000", "2024-03-16")  # inside the window (P2: 5 per unit)
-    await story.rollup("2025-03")
-    assert figure(await story.document("p-1", "2025-03"), "sold_points") == 50
+    assert await rolled_up(story, "2025-03", "sold_points") == 50
 
 
 async def test_s1_downgrades_and_churn_subtract_lost_points(story: TierStory) -> None:
     story.partner("p-1")
     story.deal("p-1", "c-1", "1000", "2024-06-01")
     story.deal("p-1", "c-1", "-400", "2024-08-01", kind=DealKind.DOWNGRADE)
-    await story.rollup("2025-03")
-    assert figure(await story.document("p-1", "2025-03"), "sold_points") == 30
+    assert await rolled_up(story, "2025-03", "sold_points") == 30
 
 
 async def test_s3_a_deal_earns_sold_credit_only_under_a_registration_held_at_close(
@@ -61,8 +65,7 @@ async def test_s3_a_deal_earns_sold_credit_only_under_a_registration_held_at_clo
     story.registration("p-1", "dropped", since="2024-01-01", until="2024-06-01")
     for client in ("held", "late", "dropped", "never"):
         story.add(deal_closed("p-1", client, "1000", "2024-07-01"))
-    await story.rollup("2025-03")
-    assert figure(await story.document("p-1", "2025-03"), "sold_points") == 50
+    assert await rolled_up(story, "2025-03", "sold_points") == 50
 
 
 async def test_s4_a_deal_after_the_15th_counts_from_the_next_monthly_rollup(
@@ -70,11 +73,9 @@ async def test_s4_a_deal_after_the_15th_counts_from_the_next_monthly_rollup(
 ) -> None:
     story.partner("p-1")
     story.deal("p-1", "c-1", "1000", "2025-03-20")
-    await story.rollup("2025-03")
-    assert figure(await story.document("p-1", "2025-03"), "sold_points") == 0
+    assert await rolled_up(story, "2025-03", "sold_points") == 0
     story.clock.current = story.clock.current.replace(month=4, day=20)
-    await story.rollup("2025-04")
-    assert figure(await story.document("p-1", "2025-04"), "sold_points") == 50
+    assert await rolled_up(story, "2025-04", "sold_points") == 50
 
 
 async def test_p2_an_upsell_is_rated_again_when_an_earlier_sale_of_its_line_arrives(
@@ -84,11 +85,9 @@ async def test_p2_an_upsell_is_rated_again_when_an_earlier_sale_of_its_line_arri
     story.deal("p-1", "c-1", "1000", "2024-06-01", kind=DealKind.UPSELL)
     await story.apply()
     story.deal("p-1", "c-1", "100", "2023-01-10", line="sales_hub")  # another line: no effect
-    await story.rollup("2025-03")
-    assert figure(await story.document("p-1", "2025-03"), "sold_points") == 50
+    assert await rolled_up(story, "2025-03", "sold_points") == 50
     story.deal("p-1", "c-1", "100", "2023-01-10")  # the line was first sold before 2024-02-27
-    await story.rollup("2025-03")
-    assert figure(await story.document("p-1", "2025-03"), "sold_points") == 30  # 3 per unit
+    assert await rolled_up(story, "2025-03", "sold_points") == 30  # 3 per unit
 
 
 async def test_m7_managed_points_read_the_entry_standing_on_the_15th_latest_recorded_wins(
@@ -100,8 +99,7 @@ async def test_m7_managed_points_read_the_entry_standing_on_the_15th_latest_reco
     story.credit("p-1", "c-1", "0", "2025-03-16")  # expires after the evaluated day
     story.credit("p-1", "c-2", "2000", "2025-01-01")
     story.credit("p-1", "c-2", "0", "2025-03-10")  # expired before it
-    await story.rollup("2025-03")
-    assert figure(await story.document("p-1", "2025-03"), "managed_points") == 6
+    assert await rolled_up(story, "2025-03", "managed_points") == 6
 
 
 async def test_p1_eur_credit_converts_at_the_table_in_force_on_the_evaluated_day(
