@@ -121,14 +121,19 @@ class Registration(TierTable, table=True):
     ended_by: str | None = None
 
 
-class PartnerFact(TierTable, table=True):
+class EventFact(TierTable):
+    """A fact as one event stated it, keyed by that event: a redelivery cannot add it twice."""
+
+    source: str = Field(primary_key=True)
+    event_id: str = Field(primary_key=True)
+
+
+class PartnerFact(EventFact, table=True):
     """Partner type and certification over time (T2), as of event time."""
 
     __tablename__ = "partner_fact"
     __table_args__ = (Index(None, "partner_id", "at"),)
 
-    source: str = Field(primary_key=True)
-    event_id: str = Field(primary_key=True)
     partner_id: str
     kind: str
     at: datetime = _moment()
@@ -136,14 +141,12 @@ class PartnerFact(TierTable, table=True):
     certified: bool | None = None
 
 
-class ClientApps(TierTable, table=True):
+class ClientApps(EventFact, table=True):
     """The apps a client's portal used, as of event time (median app usage, T2)."""
 
     __tablename__ = "client_apps"
     __table_args__ = (Index(None, "client_id", "at"),)
 
-    source: str = Field(primary_key=True)
-    event_id: str = Field(primary_key=True)
     client_id: str
     at: datetime = _moment()
     apps: list[str] = Field(sa_column=Column(ARRAY(String), nullable=False))
