@@ -126,12 +126,7 @@ async def _partner_clients(portal: Portal, partner_id: str, day: date) -> Partne
 
 
 def _engagement_read(found: Engagement) -> EngagementRead:
-    return EngagementRead(
-        score=found.score,
-        band=found.band,
-        derived=found.derived,
-        policy_version=found.policy_version,
-    )
+    return EngagementRead.model_validate(found, from_attributes=True)
 
 
 async def dashboard(portal: Portal, partner_id: str, day: date) -> DashboardRead:
@@ -216,20 +211,11 @@ async def clients_page(
 
 
 def _client_row_read(row: ClientRow, credit: ManagedClientAnswer | None) -> ClientRowRead:
-    return ClientRowRead(
-        client_id=row.client_id,
-        name=row.name,
-        domain=row.domain,
-        products=list(row.products),
-        relationship=row.relationship,
-        apps=list(row.apps),
-        engagement=_engagement_read(row.engagement),
-        mrr=row.mrr,
-        currency=row.currency,
+    return ClientRowRead.from_attributes(
+        row,
         managed_credit=credit.credit if credit else None,
         managed_currency=credit.currency if credit else None,
         share=f"1/{credit.share_denominator}" if credit else None,
-        next_renewal_on=row.next_renewal_on,
     )
 
 
