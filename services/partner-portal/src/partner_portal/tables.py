@@ -23,6 +23,10 @@ def _moment() -> Any:
     return Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+def _document() -> Any:
+    return Field(sa_column=Column(JSONB, nullable=False))
+
+
 class Client(PortalTable, table=True):
     """The client as its latest (by event time) `client.created/updated` states it."""
 
@@ -74,10 +78,10 @@ class Renewal(PortalTable, table=True):
     client_id: str = Field(primary_key=True)
     renewal_date: date = Field(primary_key=True)
     decision_deadline: date
-    communication_owner: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    renewal_manager: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    current_subscription: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    renewal_subscription: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    communication_owner: dict[str, Any] = _document()
+    renewal_manager: dict[str, Any] = _document()
+    current_subscription: dict[str, Any] = _document()
+    renewal_subscription: dict[str, Any] = _document()
     scheduled_at: datetime = _moment()
 
 
