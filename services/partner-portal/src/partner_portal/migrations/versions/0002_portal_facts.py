@@ -1,21 +1,11 @@
-"""the portal's facts: client profiles, renewals, engagement, team, relationship index
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-12-02
-
-"""
-
-from collections.abc import Sequence
+"""the portal's facts: client profiles, renewals, engagement, team, relationship index"""
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0002"
+down_revision = "0001"
 
 MOMENT = sa.DateTime(timezone=True)
 
