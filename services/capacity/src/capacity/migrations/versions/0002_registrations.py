@@ -36,7 +36,6 @@ def upgrade() -> None:
         "ix_registration_expires_at_active",
         "registration",
         ["expires_at"],
-        unique=False,
         postgresql_where=sa.text("status = 'active' AND expires_at IS NOT NULL"),
     )
     op.create_index(
@@ -46,7 +45,6 @@ def upgrade() -> None:
         "ix_registration_partner_id_active",
         "registration",
         ["partner_id", "expires_at"],
-        unique=False,
         postgresql_where=sa.text("status = 'active'"),
     )
     op.create_index(
@@ -64,22 +62,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "uq_registration_domain_active",
-        table_name="registration",
-        postgresql_where=sa.text("status = 'active'"),
-    )
-    op.drop_index(op.f("ix_registration_partner_id_registered_at"), table_name="registration")
-    op.drop_index(op.f("ix_registration_domain_registered_at"), table_name="registration")
-    op.drop_index(
-        "ix_registration_partner_id_active",
-        table_name="registration",
-        postgresql_where=sa.text("status = 'active'"),
-    )
-    op.drop_index(
-        "ix_registration_expires_at_active",
-        table_name="registration",
-        postgresql_where=sa.text("status = 'active' AND expires_at IS NOT NULL"),
-    )
+    # dropping a table drops its indexes
     op.drop_table("registration")
     op.drop_table("partner_capacity")

@@ -58,13 +58,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_ledger_entry_partner_id_recorded_at"), table_name="ledger_entry")
-    op.drop_index(
-        op.f("ix_ledger_entry_partner_id_client_id_effective_on_id"), table_name="ledger_entry"
-    )
-    op.drop_index(op.f("ix_ledger_entry_client_id_partner_id"), table_name="ledger_entry")
+    # dropping a table drops its indexes
     op.drop_table("ledger_entry")
-    op.drop_index(op.f("ix_fact_user_id_kind"), table_name="fact")
-    op.drop_index(op.f("ix_fact_partner_id_kind"), table_name="fact")
-    op.drop_index(op.f("ix_fact_client_id_at"), table_name="fact")
     op.drop_table("fact")

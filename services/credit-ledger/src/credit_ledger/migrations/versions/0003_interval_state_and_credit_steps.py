@@ -54,6 +54,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_credit_step_client_id"), table_name="credit_step")
+    # dropping a table drops its indexes
     op.drop_table("credit_step")
     op.drop_table("interval_state")

@@ -103,7 +103,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_sold_deal_partner_id_closed_on"), table_name="sold_deal")
+    # dropping a table drops its indexes
     for table in (
         "sold_deal",
         "managed_credit",

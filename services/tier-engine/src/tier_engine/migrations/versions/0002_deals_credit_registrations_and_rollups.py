@@ -132,22 +132,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_rollup_partner_partner_id_month_revision"), table_name="rollup_partner")
+    # dropping a table drops its indexes
     op.drop_table("rollup_partner")
     op.drop_table("rollup")
-    op.drop_index(op.f("ix_registration_partner_id_domain"), table_name="registration")
     op.drop_table("registration")
-    op.drop_index(op.f("ix_partner_fact_partner_id_at"), table_name="partner_fact")
     op.drop_table("partner_fact")
-    op.drop_index(op.f("ix_deal_partner_id_closed_on"), table_name="deal")
-    op.drop_index(op.f("ix_deal_closed_on"), table_name="deal")
-    op.drop_index(op.f("ix_deal_client_id_product_line"), table_name="deal")
     op.drop_table("deal")
-    op.drop_index(
-        op.f("ix_credit_entry_partner_id_client_id_effective_on_recorded_at_id"),
-        table_name="credit_entry",
-    )
-    op.drop_index(op.f("ix_credit_entry_effective_on"), table_name="credit_entry")
     op.drop_table("credit_entry")
-    op.drop_index(op.f("ix_client_apps_client_id_at"), table_name="client_apps")
     op.drop_table("client_apps")
