@@ -10,9 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from alembic import command, context, op
+from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -21,6 +23,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel.sql.sqltypes import AutoString
 
 from keel import tables
 from keel.logs import configure_logging
@@ -42,14 +45,19 @@ def run_env(service_metadata: MetaData) -> None:
             "no database URL: set DATABASE_URL or pass it to keel.migrations.upgrade"
         )
     target: Sequence[MetaData] = [service_metadata, tables.metadata]
+    options: dict[str, Any] = {
+        "target_metadata": target,
+        "compare_type": True,
+        "render_item": _render_item,
+    }
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=target, literal_binds=True, compare_type=True)
+        context.configure(url=url, literal_binds=True, **options)
         with context.begin_transaction():
             context.run_migrations()
         return
 
     def migrate(connection: Connection) -> None:
-        context.configure(connection=connection, target_metadata=target, compare_type=True)
+        context.configure(connection=connection, **options)
         with context.begin_transaction():
             context.run_migrations()
 
@@ -63,6 +71,14 @@ def run_env(service_metadata: MetaData) -> None:
             await engine.dispose()
 
     asyncio.run(online())
+
+
+def _render_item(kind: str, item: Any, autogen: AutogenContext) -> str | Literal[False]:
+    """Autogenerate writes sqlmodel's AutoString as `sa.String`: both are VARCHAR, and the
+    revision then needs no sqlmodel import."""
+    if kind == "type" and isinstance(item, AutoString):
+        return f"sa.String({item.length or ''})"
+    return False
 
 
 def alembic_config(migrations_dir: Path, url: str) -> Config:
