@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
+from alembic.autogenerate import compare_metadata, render_python_code
 from alembic.migration import MigrationContext
+from alembic.operations.ops import CreateTableOp, UpgradeOps
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, text
+from sqlalchemy import Column, MetaData, Table, text
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel.sql.sqltypes import AutoString
 
 from activity_ingest import migrate as ingest_migrate
 from activity_ingest import tables as ingest_tables
@@ -20,7 +22,7 @@ from capacity import tables as capacity_tables
 from credit_ledger import migrate as ledger_migrate
 from credit_ledger import tables as ledger_tables
 from keel import tables as keel_tables
-from keel.migrations import alembic_config
+from keel.migrations import alembic_config, render_item
 from keel.testing.plugin import MakeDatabase
 from partner_portal import migrate as portal_migrate
 from partner_portal import tables as portal_tables
@@ -144,3 +146,19 @@ async def test_each_downgrade_restores_the_schema_before_its_revision(
     assert not any(schemas[0].values())
     assert await schema_of(url) == schemas[-1]
     assert await differences_from_models(url, metadata) == []
+
+
+def test_autogenerate_writes_sqlmodel_strings_as_plain_sa_strings() -> None:
+    """New revisions need no sqlmodel import: AutoString is a VARCHAR, as sa.String is."""
+    table = Table(
+        "t",
+        MetaData(),
+        Column("name", AutoString(), nullable=False),
+        Column("code", AutoString(3)),
+    )
+    code = render_python_code(
+        UpgradeOps(ops=[CreateTableOp.from_table(table)]), render_item=render_item
+    )
+    assert "sa.Column('name', sa.String(), nullable=False)" in code
+    assert "sa.Column('code', sa.String(3), nullable=True)" in code
+    assert "sqlmodel" not in code

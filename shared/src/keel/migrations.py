@@ -48,7 +48,7 @@ def run_env(service_metadata: MetaData) -> None:
     options: dict[str, Any] = {
         "target_metadata": target,
         "compare_type": True,
-        "render_item": _render_item,
+        "render_item": render_item,
     }
     if context.is_offline_mode():
         context.configure(url=url, literal_binds=True, **options)
@@ -73,7 +73,7 @@ def run_env(service_metadata: MetaData) -> None:
     asyncio.run(online())
 
 
-def _render_item(kind: str, item: Any, autogen: AutogenContext) -> str | Literal[False]:
+def render_item(kind: str, item: Any, autogen: AutogenContext) -> str | Literal[False]:
     """Autogenerate writes sqlmodel's AutoString as `sa.String`: both are VARCHAR, and the
     revision then needs no sqlmodel import."""
     if kind == "type" and isinstance(item, AutoString):
