@@ -25,18 +25,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load import (
-    API_PROCESSES,
-    OPEN_RATE,
-    OPEN_SECONDS,
-    bare_twin,
-    cpu_ms_per,
-    free_port,
-    http_post,
-    open_loop,
-    publish,
-    wrk,
-)
+from load import OPEN_RATE, bare_twin, cpu_ms_per, open_loop_posts, publish, wrk
 from stack import Stack, own_stack
 
 BATCH = 500
@@ -192,17 +181,8 @@ def single_phases(url: str, token: str) -> dict[str, Any]:
         connections=SINGLE_CONNECTIONS,
     )
     run = uuid.uuid4().hex[:8]
-    host, port = url.removeprefix("http://").split(":")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/cloudevents+json"}
-    opened = asyncio.run(
-        open_loop(
-            host,
-            int(port),
-            lambda i: http_post(host, "/v1/events", headers, single_body(run, i)),
-            rate=OPEN_RATE,
-            seconds=OPEN_SECONDS,
-        )
-    )
+    opened = open_loop_posts(url, headers, lambda i: ("/v1/events", single_body(run, i)))
     return {"closed": closed, "open": opened}
 
 
@@ -235,14 +215,8 @@ def main() -> None:
     with own_stack() as stack:
         url = stack.url("activity-ingest")
         ours = measure(stack, url, stack.cpu_seconds)
-        with bare_twin(
-            free_port(),
-            API_PROCESSES,
-            stack.database_url("activity-ingest"),
-            stack.database_url("capacity"),
-        ) as twin:
-            twin_cpu = lambda: {**stack.cpu_seconds(), **twin.cpu_seconds()}  # noqa: E731
-            bare = measure(stack, twin.url, twin_cpu)
+        with bare_twin(stack) as twin:
+            bare = measure(stack, twin.url, twin.cpu_seconds)
     figures: dict[str, object] = {
         "batched_events_per_s": ours["batched"]["events_per_s"],
         "batched_requests": ours["batched"]["requests"],
