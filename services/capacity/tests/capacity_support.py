@@ -15,7 +15,7 @@ from capacity.consumers import SUBSCRIPTION
 from capacity.worker import build_worker
 from keel.clock import FixedClock
 from keel.events import topics
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import EVENTS, PARTNER_REGISTERED, TIER_CHANGED
 from keel.events.envelope import CloudEvent
 from keel.events.payloads.account import PartnerRegisteredV1, PartnerType
 from keel.events.payloads.tier import Tier, TierChangedV1
@@ -46,7 +46,7 @@ def message(type_name: str, payload: BaseModel, when: datetime) -> Message:
 
 def partner_registered(partner_id: str, partner_type: PartnerType, when: datetime) -> Message:
     return message(
-        "partner.registered",
+        PARTNER_REGISTERED,
         PartnerRegisteredV1(
             partner_id=partner_id,
             name=partner_id,
@@ -68,7 +68,7 @@ def tier_changed(
     partner_type: PartnerType = PartnerType.SOLUTIONS,
 ) -> Message:
     return message(
-        "tier.changed",
+        TIER_CHANGED,
         TierChangedV1(
             partner_id=partner_id,
             month=month,
