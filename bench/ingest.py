@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from load import OPEN_RATE, bare_twin, cpu_ms_per, open_loop_posts, publish, wrk
 from stack import Stack, own_stack
 
+from keel.events.catalogue import ACTIVITY_PERFORMED
+
 BATCH = 500
 BATCH_CLIENTS = int(os.environ.get("BENCH_BATCH_CLIENTS", "4"))
 BATCH_SECONDS = int(os.environ.get("BENCH_BATCH_SECONDS", "20"))
@@ -49,7 +51,7 @@ def batch_body(run: str, client: int, number: int) -> bytes:
             "specversion": "1.0",
             "id": f"batch-{run}-{client}-{number}-{i}",
             "source": "bench/batched",
-            "type": "activity.performed",
+            "type": ACTIVITY_PERFORMED,
             "time": "2025-03-14T09:30:00Z",
             "data": {
                 "user_id": f"u-{i}",
@@ -158,7 +160,7 @@ def single_body(run: str, index: int) -> bytes:
             "specversion": "1.0",
             "id": f"open-{run}-{index}",
             "source": "bench/open-loop",
-            "type": "activity.performed",
+            "type": ACTIVITY_PERFORMED,
             "time": "2025-03-14T09:30:00Z",
             "data": {
                 "user_id": f"u-{index % 500}",
