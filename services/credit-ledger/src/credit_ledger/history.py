@@ -16,7 +16,6 @@ from credit_ledger.domain.facts import (
     ClientHistory,
     ClientSubscription,
     PartnerUser,
-    Timeline,
     UserStatus,
 )
 from credit_ledger.recording import ACCESS_REMOVED, LINKED, SERVICES_ENDED, UNLINKED
@@ -153,7 +152,7 @@ def build_history(client_id: str, facts: Iterable[FactRow]) -> ClientHistory:
                     user.status = known.status
                 partner.users[user_id] = user
             else:
-                partner.users.setdefault(user_id, PartnerUser(user_id, "", False))
+                partner.user(user_id)
             partner.users[user_id].status.add(_change(fact, STATUS_OF[fact.kind]))
         elif fact.kind in (catalogue.CLIENT_CREATED, catalogue.CLIENT_UPDATED):
             history.country.add(_change(fact, fact.data["country"]))
@@ -165,13 +164,12 @@ def build_history(client_id: str, facts: Iterable[FactRow]) -> ClientHistory:
             history.member(_id(fact.user_id)).add(_change(fact, added))
         elif fact.kind in (LINKED, UNLINKED):
             partner = history.partner(_id(fact.partner_id))
-            links = partner.links.setdefault(_id(fact.user_id), Timeline())
-            links.add(_change(fact, fact.kind == LINKED))
+            partner.link(_id(fact.user_id)).add(_change(fact, fact.kind == LINKED))
             if fact.kind == LINKED:  # linking again resumes ended services (M5)
                 partner.services_ended.add(_change(fact, False))
         elif fact.kind == ACCESS_REMOVED:
-            removals = history.partner(_id(fact.partner_id)).access_removed
-            removals.setdefault(_id(fact.user_id), Timeline()).add(_change(fact, True))
+            partner = history.partner(_id(fact.partner_id))
+            partner.access_removal(_id(fact.user_id)).add(_change(fact, True))
         elif fact.kind == SERVICES_ENDED:
             history.partner(_id(fact.partner_id)).services_ended.add(_change(fact, True))
         elif fact.kind == catalogue.ACTIVITY_PERFORMED:
