@@ -30,9 +30,7 @@ BO = "bo@beta.example"
 
 def world(day: str = "2024-01-01") -> list[Message]:
     """Two partners, each with one employee who is a member of client c-1 paying 1,000 USD."""
-    when = at(
-        day,
-    )
+    when = at(day)
     return [
         upstream.partner("p-1", "alpha.example", when),
         upstream.partner("p-2", "beta.example", when),

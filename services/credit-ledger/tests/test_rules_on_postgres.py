@@ -18,7 +18,7 @@ from keel.kafka.publisher import Message
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client, publish, read_topic, running
+from keel.testing.running import app_client, bearer, publish, read_topic, running
 
 Apply = Callable[[list[Message]], Awaitable[None]]
 Credits = Callable[[str, str], Awaitable[dict[str, str]]]
@@ -46,7 +46,7 @@ def act(i: int, day: str, action: str = "email.sent") -> Message:
 async def ledger(ledger_settings: Settings, make_token: MakeToken) -> AsyncIterator[Ledger]:
     clock = FixedClock(datetime(2024, 1, 1, tzinfo=UTC))
     runtime = Runtime.create(ledger_settings, clock)
-    admin = {"Authorization": f"Bearer {make_token(Scope.ADMIN)}"}
+    admin = bearer(make_token(Scope.ADMIN))
 
     async def apply(messages: list[Message]) -> None:
         await apply_directly(runtime.sessions, clock, messages)
