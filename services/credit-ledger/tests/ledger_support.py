@@ -14,7 +14,7 @@ from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.tables import LedgerEntry
 from keel.clock import Clock
 from keel.db import SessionFactory
-from keel.events.catalogue import EVENTS
+from keel.events import catalogue
 from keel.events.payloads.account import (
     ClientSubscriptionChangedV1,
     ClientUserV1,
@@ -32,14 +32,14 @@ _ids = count(1)
 
 
 def message(type_name: str, payload: BaseModel, when: datetime, event_id: str = "") -> Message:
-    return EVENTS.message(
+    return catalogue.EVENTS.message(
         type_name, payload, id=event_id or f"ev-{next(_ids)}", source="test", time=when
     )
 
 
 def partner(partner_id: str, domain: str, when: datetime) -> Message:
     return message(
-        "partner.registered",
+        catalogue.PARTNER_REGISTERED,
         PartnerRegisteredV1(
             partner_id=partner_id,
             name=partner_id,
@@ -53,7 +53,7 @@ def partner(partner_id: str, domain: str, when: datetime) -> Message:
 
 def employee(partner_id: str, user_id: str, email: str, when: datetime) -> Message:
     return message(
-        "partner_user.added",
+        catalogue.PARTNER_USER_ADDED,
         PartnerUserAddedV1(
             partner_id=partner_id, user_id=user_id, email=email, partner_employee=True
         ),
@@ -69,7 +69,7 @@ def user_change(kind: str, partner_id: str, user_id: str, when: datetime) -> Mes
 
 def client(client_id: str, when: datetime, country: str = "US") -> Message:
     return message(
-        "client.created",
+        catalogue.CLIENT_CREATED,
         ClientV1(
             client_id=client_id,
             name=client_id,
@@ -83,14 +83,14 @@ def client(client_id: str, when: datetime, country: str = "US") -> Message:
 
 def subscription(client_id: str, mrr: str, when: datetime, currency: str = "USD") -> Message:
     return message(
-        "client.subscription_changed",
+        catalogue.CLIENT_SUBSCRIPTION_CHANGED,
         ClientSubscriptionChangedV1(client_id=client_id, mrr=Decimal(mrr), currency=currency),
         when,
     )
 
 
 def member(client_id: str, user_id: str, when: datetime, added: bool = True) -> Message:
-    kind = "client.user_added" if added else "client.user_removed"
+    kind = catalogue.CLIENT_USER_ADDED if added else catalogue.CLIENT_USER_REMOVED
     return message(kind, ClientUserV1(client_id=client_id, user_id=user_id), when)
 
 
@@ -98,7 +98,7 @@ def activity(
     client_id: str, user_id: str, email: str, action: str, when: datetime, event_id: str = ""
 ) -> Message:
     return message(
-        "activity.performed",
+        catalogue.ACTIVITY_PERFORMED,
         ActivityPerformedV1(
             user_id=user_id,
             user_email=email,

@@ -27,18 +27,25 @@ AsOfDep = Annotated[date, Depends(get_as_of)]
 
 
 class AccessActions:
-    """The client access manager's actions, at the request's time (M4, M5)."""
+    """The client access manager's actions on the path's partner and client, at the request's
+    time (M4, M5)."""
 
-    def __init__(self, session: SessionDep, clock: ClockDep, policy: PolicyDep) -> None:
+    def __init__(
+        self,
+        partner_id: str,
+        client_id: str,
+        session: SessionDep,
+        clock: ClockDep,
+        policy: PolicyDep,
+    ) -> None:
+        self.partner_id, self.client_id = partner_id, client_id
         self.session, self.clock, self.policy = session, clock, policy
 
-    async def take(
-        self, action: str, partner_id: str, client_id: str, user_id: str | None = None
-    ) -> AccessActionRead:
+    async def take(self, action: str, user_id: str | None = None) -> AccessActionRead:
         return await service.act_on_access(
             self.session,
-            partner_id=partner_id,
-            client_id=client_id,
+            partner_id=self.partner_id,
+            client_id=self.client_id,
             user_id=user_id,
             action=action,
             now=self.clock.now(),
