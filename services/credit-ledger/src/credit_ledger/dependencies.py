@@ -1,12 +1,10 @@
-from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 
 from credit_ledger import service
 from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.schemas import AccessActionRead
-from keel.clock import today
 from keel.http.dependencies import ClockDep, SessionDep
 
 
@@ -15,15 +13,7 @@ async def get_policy(request: Request) -> ManagedPolicy:
     return policy
 
 
-async def get_as_of(
-    clock: ClockDep,
-    as_of: Annotated[date | None, Query(description="A UTC day; today when absent (M8)")] = None,
-) -> date:
-    return as_of or today(clock)
-
-
 PolicyDep = Annotated[ManagedPolicy, Depends(get_policy)]
-AsOfDep = Annotated[date, Depends(get_as_of)]
 
 
 class AccessActions:

@@ -1,11 +1,11 @@
 from fastapi import APIRouter, status
 
 from credit_ledger import service
-from credit_ledger.dependencies import AccessDep, AsOfDep, PolicyDep
+from credit_ledger.dependencies import AccessDep, PolicyDep
 from credit_ledger.recording import ACCESS_REMOVED, LINKED, SERVICES_ENDED, UNLINKED
 from credit_ledger.schemas import AccessActionRead, EmployeesRead, RemoveAccess
 from keel.http.app import API_PREFIX
-from keel.http.dependencies import PartnerReaderDep, PartnerWriterDep, SessionDep
+from keel.http.dependencies import AsOfDep, PartnerReaderDep, PartnerWriterDep, SessionDep
 
 router = APIRouter(prefix=API_PREFIX, tags=["client access"])
 
