@@ -5,27 +5,25 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import count
 from typing import Any
 
 import httpx
-from pydantic import BaseModel
 
 from capacity.consumers import SUBSCRIPTION
 from capacity.worker import build_worker
 from keel.clock import FixedClock
 from keel.events import topics
-from keel.events.catalogue import EVENTS, PARTNER_REGISTERED, TIER_CHANGED
+from keel.events.catalogue import EVENTS, TIER_CHANGED
 from keel.events.envelope import CloudEvent
-from keel.events.payloads.account import PartnerRegisteredV1, PartnerType
+from keel.events.payloads.account import PartnerType
 from keel.events.payloads.tier import Tier, TierChangedV1
 from keel.kafka.publisher import Message
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.applying import apply_messages
 from keel.testing.running import publish, read_topic, running
+from keel.testing.samples import produced
 
-_ids = count(1)
 REGISTRATIONS = "/v1/partners/{}/registrations"
 
 
@@ -39,25 +37,6 @@ def lead(website: str, **fields: Any) -> dict[str, Any]:
     }
 
 
-def message(type_name: str, payload: BaseModel, when: datetime) -> Message:
-    """The message a producer puts on the topic."""
-    return EVENTS.message(type_name, payload, id=f"ev-{next(_ids)}", source="test", time=when)
-
-
-def partner_registered(partner_id: str, partner_type: PartnerType, when: datetime) -> Message:
-    return message(
-        PARTNER_REGISTERED,
-        PartnerRegisteredV1(
-            partner_id=partner_id,
-            name=partner_id,
-            partner_type=partner_type,
-            employee_email_domain=f"{partner_id}.example",
-            country="GB",
-        ),
-        when,
-    )
-
-
 def tier_changed(
     partner_id: str,
     tier: Tier | None,
@@ -67,7 +46,7 @@ def tier_changed(
     revision: int = 1,
     partner_type: PartnerType = PartnerType.SOLUTIONS,
 ) -> Message:
-    return message(
+    return produced(
         TIER_CHANGED,
         TierChangedV1(
             partner_id=partner_id,

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from capacity_support import Stage, partner_registered, tier_changed
+from capacity_support import Stage, tier_changed
 from sqlalchemy import ColumnElement, func, select
 from sqlmodel import col
 
@@ -23,6 +23,7 @@ from keel.events.payloads.tier import Tier
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
 from keel.testing.running import app_client, bearer
+from keel.testing.samples import partner_registered
 
 
 async def count_registrations(stage: Stage, *where: ColumnElement[bool]) -> int:
@@ -127,7 +128,7 @@ async def test_c4_referral_registrations_expire_after_90_days_and_free_capacity_
     stage: Stage,
 ) -> None:
     start = stage.clock.now()
-    await stage.apply(partner_registered("p-r", PartnerType.REFERRAL, start))
+    await stage.apply(partner_registered("p-r", start, partner_type=PartnerType.REFERRAL))
     await stage.register_many("p-r", 25)
     full = await stage.register("p-r", "late.com")
     assert (full.status_code, full.json()["limit"]) == (409, 25)

@@ -3,11 +3,12 @@ topics, registration events out through the outbox, and the expiry sweep."""
 
 from datetime import timedelta
 
-from capacity_support import Stage, partner_registered, tier_changed
+from capacity_support import Stage, tier_changed
 
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.tier import Tier
 from keel.testing.running import eventually
+from keel.testing.samples import partner_registered
 
 
 async def test_c6_a_tier_changed_event_on_the_tier_topic_moves_the_limit_through_the_worker(
@@ -45,7 +46,9 @@ async def test_c2_a_referral_partner_registered_on_the_account_topic_gets_25(
     async def referral() -> bool:
         return bool((await stage.capacity("p-r"))["partner_type"] == "referral")
 
-    await stage.publish([partner_registered("p-r", PartnerType.REFERRAL, stage.clock.now())])
+    await stage.publish(
+        [partner_registered("p-r", stage.clock.now(), partner_type=PartnerType.REFERRAL)]
+    )
     async with stage.worker():
         await eventually(referral)
     assert (await stage.capacity("p-r"))["limit"] == 25
@@ -76,7 +79,7 @@ async def test_c4_the_sweep_expires_due_referral_registrations_and_publishes_dom
     stage: Stage,
 ) -> None:
     start = stage.clock.now()
-    await stage.publish([partner_registered("p-r", PartnerType.REFERRAL, start)])
+    await stage.publish([partner_registered("p-r", start, partner_type=PartnerType.REFERRAL)])
     async with stage.worker():
 
         async def referral() -> bool:
