@@ -25,19 +25,10 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load import (
-    API_PROCESSES,
-    OPEN_RATE,
-    OPEN_SECONDS,
-    bare_twin,
-    cpu_ms_per,
-    free_port,
-    http_post,
-    open_loop,
-    publish,
-    wrk,
-)
+from load import OPEN_RATE, bare_twin, cpu_ms_per, open_loop_posts, publish, wrk
 from stack import Stack, own_stack
+
+from keel.events.catalogue import ACTIVITY_PERFORMED
 
 BATCH = 500
 BATCH_CLIENTS = int(os.environ.get("BENCH_BATCH_CLIENTS", "4"))
@@ -60,7 +51,7 @@ def batch_body(run: str, client: int, number: int) -> bytes:
             "specversion": "1.0",
             "id": f"batch-{run}-{client}-{number}-{i}",
             "source": "bench/batched",
-            "type": "activity.performed",
+            "type": ACTIVITY_PERFORMED,
             "time": "2025-03-14T09:30:00Z",
             "data": {
                 "user_id": f"u-{i}",
@@ -169,7 +160,7 @@ def single_body(run: str, index: int) -> bytes:
             "specversion": "1.0",
             "id": f"open-{run}-{index}",
             "source": "bench/open-loop",
-            "type": "activity.performed",
+            "type": ACTIVITY_PERFORMED,
             "time": "2025-03-14T09:30:00Z",
             "data": {
                 "user_id": f"u-{index % 500}",
@@ -192,17 +183,8 @@ def single_phases(url: str, token: str) -> dict[str, Any]:
         connections=SINGLE_CONNECTIONS,
     )
     run = uuid.uuid4().hex[:8]
-    host, port = url.removeprefix("http://").split(":")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/cloudevents+json"}
-    opened = asyncio.run(
-        open_loop(
-            host,
-            int(port),
-            lambda i: http_post(host, "/v1/events", headers, single_body(run, i)),
-            rate=OPEN_RATE,
-            seconds=OPEN_SECONDS,
-        )
-    )
+    opened = open_loop_posts(url, headers, lambda i: ("/v1/events", single_body(run, i)))
     return {"closed": closed, "open": opened}
 
 
@@ -235,14 +217,8 @@ def main() -> None:
     with own_stack() as stack:
         url = stack.url("activity-ingest")
         ours = measure(stack, url, stack.cpu_seconds)
-        with bare_twin(
-            free_port(),
-            API_PROCESSES,
-            stack.database_url("activity-ingest"),
-            stack.database_url("capacity"),
-        ) as twin:
-            twin_cpu = lambda: {**stack.cpu_seconds(), **twin.cpu_seconds()}  # noqa: E731
-            bare = measure(stack, twin.url, twin_cpu)
+        with bare_twin(stack) as twin:
+            bare = measure(stack, twin.url, twin.cpu_seconds)
     figures: dict[str, object] = {
         "batched_events_per_s": ours["batched"]["events_per_s"],
         "batched_requests": ours["batched"]["requests"],

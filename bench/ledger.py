@@ -51,7 +51,15 @@ from keel.dbadmin import create_database
 from keel.embedded.ports import free_port
 from keel.embedded.postgres import EmbeddedPostgres
 from keel.events import topics
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import (
+    ACTIVITY_PERFORMED,
+    CLIENT_CREATED,
+    CLIENT_SUBSCRIPTION_CHANGED,
+    CLIENT_USER_ADDED,
+    EVENTS,
+    PARTNER_REGISTERED,
+    PARTNER_USER_ADDED,
+)
 from keel.events.envelope import CloudEvent
 from keel.events.registry import Event
 from keel.kafka.admin import ensure_topics
@@ -91,7 +99,7 @@ def seed(run: str) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
         p = f"{run}-p-{i}"
         out.append(
             event(
-                "partner.registered",
+                PARTNER_REGISTERED,
                 t,
                 partner_id=p,
                 name=p,
@@ -102,7 +110,7 @@ def seed(run: str) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
         )
         out.append(
             event(
-                "partner_user.added",
+                PARTNER_USER_ADDED,
                 t,
                 partner_id=p,
                 user_id=f"{run}-u-{i}",
@@ -114,7 +122,7 @@ def seed(run: str) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
         c = f"{run}-c-{j}"
         out.append(
             event(
-                "client.created",
+                CLIENT_CREATED,
                 t,
                 client_id=c,
                 name=c,
@@ -124,12 +132,12 @@ def seed(run: str) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
             )
         )
         out.append(
-            event("client.subscription_changed", t, client_id=c, mrr="1000.00", currency="USD")
+            event(CLIENT_SUBSCRIPTION_CHANGED, t, client_id=c, mrr="1000.00", currency="USD")
         )
         users = [j % PARTNERS] + ([0] if j < BIG_PARTNER_CLIENTS and j % PARTNERS != 0 else [])
         served[c] = [f"{run}-u-{u}" for u in users]
         for u in users:
-            out.append(event("client.user_added", t, client_id=c, user_id=f"{run}-u-{u}"))
+            out.append(event(CLIENT_USER_ADDED, t, client_id=c, user_id=f"{run}-u-{u}"))
     return out, served
 
 
@@ -142,7 +150,7 @@ def activities(run: str, served: dict[str, list[str]], count: int) -> list[dict[
         p = int(u.rsplit("-", 1)[1])
         out.append(
             event(
-                "activity.performed",
+                ACTIVITY_PERFORMED,
                 f"{DAY}T{(n // 3600) % 24:02d}:{(n // 60) % 60:02d}:{n % 60:02d}Z",
                 user_id=u,
                 user_email=f"u@p{p}.{run}.example",
@@ -255,7 +263,7 @@ async def history_growth(settings: Settings) -> dict[str, Any]:
         t = (day - timedelta(days=60)).isoformat()
         setup = [
             event(
-                "partner.registered",
+                PARTNER_REGISTERED,
                 t,
                 partner_id=p,
                 name=p,
@@ -264,7 +272,7 @@ async def history_growth(settings: Settings) -> dict[str, Any]:
                 country="GB",
             ),
             event(
-                "client.created",
+                CLIENT_CREATED,
                 t,
                 client_id=run,
                 name=run,
@@ -272,12 +280,12 @@ async def history_growth(settings: Settings) -> dict[str, Any]:
                 country="US",
                 currency="USD",
             ),
-            event("client.subscription_changed", t, client_id=run, mrr="1000.00", currency="USD"),
+            event(CLIENT_SUBSCRIPTION_CHANGED, t, client_id=run, mrr="1000.00", currency="USD"),
         ]
         for u in range(10):
             setup.append(
                 event(
-                    "partner_user.added",
+                    PARTNER_USER_ADDED,
                     t,
                     partner_id=p,
                     user_id=f"{run}-u{u}",
@@ -285,11 +293,11 @@ async def history_growth(settings: Settings) -> dict[str, Any]:
                     partner_employee=True,
                 )
             )
-            setup.append(event("client.user_added", t, client_id=run, user_id=f"{run}-u{u}"))
+            setup.append(event(CLIENT_USER_ADDED, t, client_id=run, user_id=f"{run}-u{u}"))
 
         def act(at: datetime, u: int, run: str = run, domain: str = domain) -> dict[str, Any]:
             return event(
-                "activity.performed",
+                ACTIVITY_PERFORMED,
                 at.isoformat(),
                 user_id=f"{run}-u{u}",
                 user_email=f"u{u}@{domain}",
@@ -480,7 +488,7 @@ async def with_ingest(token: str, urls: tuple[str, str, str], run: str) -> dict[
             t = f"{DAY}T12:00:00Z"
             setup = [
                 event(
-                    "client.created",
+                    CLIENT_CREATED,
                     t,
                     client_id=client,
                     name=client,
@@ -489,14 +497,14 @@ async def with_ingest(token: str, urls: tuple[str, str, str], run: str) -> dict[
                     currency="USD",
                 ),
                 event(
-                    "client.subscription_changed", t, client_id=client, mrr="100.00", currency="USD"
+                    CLIENT_SUBSCRIPTION_CHANGED, t, client_id=client, mrr="100.00", currency="USD"
                 ),
-                event("client.user_added", t, client_id=client, user_id=user),
+                event(CLIENT_USER_ADDED, t, client_id=client, user_id=user),
             ]
             await post_all(ingest, setup, batch_headers)
             await asyncio.sleep(1)
             act = event(
-                "activity.performed",
+                ACTIVITY_PERFORMED,
                 f"{DAY}T13:00:00Z",
                 user_id=user,
                 user_email=f"u@p{p}.{run}.example",

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from stack import ROOT, _processes, write_results
+from stack import ROOT, Stack, _processes, write_results
 
 # The open-loop phase of both benchmarks, and how many api processes the stack (make run) and the
 # twin get.
@@ -133,6 +133,20 @@ def http_post(host: str, path: str, headers: dict[str, str], body: bytes) -> byt
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+def open_loop_posts(
+    url: str, headers: dict[str, str], post: Callable[[int], tuple[str, bytes]]
+) -> OpenLoopResult:
+    """The open-loop phase: POSTs at OPEN_RATE for OPEN_SECONDS, `post(i)` giving the path and
+    body of request i."""
+    host, port = url.removeprefix("http://").split(":")
+
+    def request(index: int) -> bytes:
+        path, body = post(index)
+        return http_post(host, path, headers, body)
+
+    return asyncio.run(open_loop(host, int(port), request, rate=OPEN_RATE, seconds=OPEN_SECONDS))
+
+
 def wrk(
     url: str, script: str, args: list[str], *, seconds: int, connections: int
 ) -> dict[str, float]:
@@ -183,11 +197,13 @@ def cpu_ms_per(
 class Twin:
     url: str
     pid: int
+    stack: Stack
 
     def cpu_seconds(self) -> dict[str, float]:
-        """The twin's uvicorn processes (the parent and its children), as `twin:pid`."""
+        """The stack's processes (as Stack.cpu_seconds) and the twin's uvicorn processes (the
+        parent and its children, as `twin:pid`): the twin is measured with the stack beside it."""
         processes = _processes()
-        used = {}
+        used = self.stack.cpu_seconds()
         for pid, (_, own, _, _) in processes.items():
             at = pid
             while at in processes and at != self.pid:
@@ -198,10 +214,17 @@ class Twin:
 
 
 @contextmanager
-def bare_twin(port: int, processes: int, ingest_dsn: str, capacity_dsn: str) -> Iterator[Twin]:
-    env = {**os.environ, "TWIN_INGEST_DSN": ingest_dsn, "TWIN_CAPACITY_DSN": capacity_dsn}
+def bare_twin(stack: Stack) -> Iterator[Twin]:
+    """The bare twin (bench/twin.py) on a free port with API_PROCESSES processes, over the
+    stack's ingest and capacity databases."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "TWIN_INGEST_DSN": stack.database_url("activity-ingest"),
+        "TWIN_CAPACITY_DSN": stack.database_url("capacity"),
+    }
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "twin.py"), str(port), str(processes)], env=env
+        [sys.executable, str(ROOT / "bench" / "twin.py"), str(port), str(API_PROCESSES)], env=env
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -214,7 +237,7 @@ def bare_twin(port: int, processes: int, ingest_dsn: str, capacity_dsn: str) -> 
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the bare twin did not start") from None
                 time.sleep(0.3)
-        yield Twin(url, process.pid)
+        yield Twin(url, process.pid, stack)
     finally:
         process.terminate()
         process.wait(30)

@@ -30,6 +30,18 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 from stack import p99, running_stack, with_context, write_results
 
+from keel.events.catalogue import (
+    CLIENT_APPS_USED,
+    CLIENT_CREATED,
+    CLIENT_ENGAGEMENT_SCORED,
+    CLIENT_RENEWAL_SCHEDULED,
+    CLIENT_SUBSCRIPTION_CHANGED,
+    CLIENT_USER_ADDED,
+    PARTNER_CERTIFICATION_CHANGED,
+    PARTNER_REGISTERED,
+    PARTNER_TEAM_ASSIGNED,
+    PARTNER_USER_ADDED,
+)
 from keel.testing.samples import activity_event, deal_event, upstream_event
 from tier_engine.domain.calendar import latest_closed_month
 
@@ -57,7 +69,7 @@ def seed(run: str, today: date) -> list[dict[str, Any]]:
     events = [
         event(
             "partner",
-            "partner.registered",
+            PARTNER_REGISTERED,
             start,
             partner_id=partner,
             name="Bench Agency",
@@ -65,10 +77,10 @@ def seed(run: str, today: date) -> list[dict[str, Any]]:
             employee_email_domain=f"{run}.example",
             country="GB",
         ),
-        event("cert", "partner.certification_changed", start, partner_id=partner, certified=True),
+        event("cert", PARTNER_CERTIFICATION_CHANGED, start, partner_id=partner, certified=True),
         event(
             "user",
-            "partner_user.added",
+            PARTNER_USER_ADDED,
             start,
             partner_id=partner,
             user_id=user,
@@ -77,7 +89,7 @@ def seed(run: str, today: date) -> list[dict[str, Any]]:
         ),
         event(
             "pdm",
-            "partner.team_assigned",
+            PARTNER_TEAM_ASSIGNED,
             start,
             partner_id=partner,
             role="partner_development_manager",
@@ -93,7 +105,7 @@ def seed(run: str, today: date) -> list[dict[str, Any]]:
         events += [
             event(
                 f"{n}-created",
-                "client.created",
+                CLIENT_CREATED,
                 start,
                 client_id=client,
                 name=f"Client {n:04d}",
@@ -103,7 +115,7 @@ def seed(run: str, today: date) -> list[dict[str, Any]]:
             ),
             event(
                 f"{n}-sub",
-                "client.subscription_changed",
+                CLIENT_SUBSCRIPTION_CHANGED,
                 start,
                 client_id=client,
                 mrr=mrr,
@@ -112,7 +124,7 @@ def seed(run: str, today: date) -> list[dict[str, Any]]:
                 contact_tier="Marketing contacts 10,000",
                 email_tier="Email sends 200,000/month",
             ),
-            event(f"{n}-member", "client.user_added", start, client_id=client, user_id=user),
+            event(f"{n}-member", CLIENT_USER_ADDED, start, client_id=client, user_id=user),
             activity_event(
                 f"{run}-{n}-work",
                 recent,
@@ -125,7 +137,7 @@ def seed(run: str, today: date) -> list[dict[str, Any]]:
             ),
             event(
                 f"{n}-renewal",
-                "client.renewal_scheduled",
+                CLIENT_RENEWAL_SCHEDULED,
                 recent,
                 client_id=client,
                 renewal_date=str(today + timedelta(days=20 + n % 200)),
@@ -139,14 +151,14 @@ def seed(run: str, today: date) -> list[dict[str, Any]]:
         if n % 2:
             events.append(
                 event(
-                    f"{n}-score", "client.engagement_scored", recent, client_id=client, score=n % 11
+                    f"{n}-score", CLIENT_ENGAGEMENT_SCORED, recent, client_id=client, score=n % 11
                 )
             )
         else:
             events.append(
                 event(
                     f"{n}-apps",
-                    "client.apps_used",
+                    CLIENT_APPS_USED,
                     recent,
                     client_id=client,
                     apps=APPS[: n % len(APPS)],

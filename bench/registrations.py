@@ -29,18 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load import (
-    API_PROCESSES,
-    OPEN_RATE,
-    OPEN_SECONDS,
-    bare_twin,
-    cpu_ms_per,
-    free_port,
-    http_post,
-    open_loop,
-    publish,
-    wrk,
-)
+from load import OPEN_RATE, bare_twin, cpu_ms_per, open_loop_posts, publish, wrk
 from stack import own_stack
 
 from capacity.domain.policy import CapacityPolicy
@@ -85,22 +74,12 @@ def measure(url: str, token: str, cpu: Callable[[], dict[str, float]]) -> dict[s
     closed = wrk(url, "capacity_register.lua", [token, run, str(PARTNERS)], seconds=SECONDS,
                  connections=CLIENTS)  # fmt: skip
     between = cpu()
-    host, port = url.removeprefix("http://").split(":")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     open_run = uuid.uuid4().hex[:8]
-    opened = asyncio.run(
-        open_loop(
-            host,
-            int(port),
-            lambda i: http_post(
-                host,
-                f"/v1/partners/{partner_of(open_run, i)}/registrations",
-                headers,
-                body(open_run, i),
-            ),
-            rate=OPEN_RATE,
-            seconds=OPEN_SECONDS,
-        )
+    opened = open_loop_posts(
+        url,
+        headers,
+        lambda i: (f"/v1/partners/{partner_of(open_run, i)}/registrations", body(open_run, i)),
     )
     after = cpu()
     return {
@@ -162,12 +141,8 @@ def main() -> None:
         ours = measure(url, stack.token, stack.cpu_seconds)
         database = stack.database_url("capacity")
         ours_booked = asyncio.run(overbooked(database, ours["runs"]))
-        with bare_twin(
-            free_port(), API_PROCESSES, stack.database_url("activity-ingest"), database
-        ) as twin:
-            bare = measure(
-                twin.url, stack.token, lambda: {**stack.cpu_seconds(), **twin.cpu_seconds()}
-            )
+        with bare_twin(stack) as twin:
+            bare = measure(twin.url, stack.token, twin.cpu_seconds)
         twin_booked = asyncio.run(overbooked(database, bare["runs"]))
     closed, opened = ours["closed"], ours["open"]
     results: dict[str, Any] = {

@@ -7,29 +7,21 @@ with its reason while the later deal applies; no worker dies."""
 from datetime import UTC, datetime
 from typing import Any
 
-from activity_ingest.config import IngestServiceSettings
-from activity_ingest.main import create_app as create_ingest_app
-from activity_ingest.worker import build_worker as build_ingest_worker
-from credit_ledger.main import create_app as create_ledger_app
-from credit_ledger.worker import build_worker as build_ledger_worker
+from pipeline_support import StartPipeline
+
 from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.events import topics
-from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
 from keel.testing.running import (
-    app_client,
     bearer,
     eventually,
     ingest_all,
     message_count,
     read_topic,
-    running,
 )
 from keel.testing.samples import activity_event, deal_event, managed_client_events
-from tier_engine.main import create_app as create_tier_app
-from tier_engine.worker import build_worker as build_tier_worker
 
 
 def deal(event_id: str, day: str) -> dict[str, Any]:
@@ -47,21 +39,11 @@ UPSTREAM = [
 
 
 async def test_facts_before_the_first_policy_are_recorded_and_credit_nothing(
-    ingest_settings: IngestServiceSettings,
-    ledger_settings: Settings,
-    tier_settings: Settings,
-    make_token: MakeToken,
+    start_pipeline: StartPipeline, ledger_settings: Settings, make_token: MakeToken
 ) -> None:
     clock = FixedClock(datetime(2024, 4, 1, 12, tzinfo=UTC))
     admin = bearer(make_token(Scope.ADMIN))
-    async with (
-        app_client(create_ingest_app(ingest_settings, clock)) as ingest,
-        app_client(create_ledger_app(ledger_settings, clock)) as ledger,
-        app_client(create_tier_app(tier_settings, clock)) as tiers,
-        running(build_ingest_worker(Runtime.create(ingest_settings, clock))),
-        running(build_ledger_worker(Runtime.create(ledger_settings, clock))),
-        running(build_tier_worker(Runtime.create(tier_settings, clock))),
-    ):
+    async with start_pipeline(clock) as (ingest, ledger, tiers):
         await ingest_all(ingest, UPSTREAM, make_token(Scope.EVENTS_WRITE))
 
         async def expiry_recorded() -> list[dict[str, Any]] | None:
@@ -83,7 +65,7 @@ async def test_facts_before_the_first_policy_are_recorded_and_credit_nothing(
             return body if body["deals"] and len(body["managed_credit"]) >= 2 else None
 
         history = await eventually(both_known, timeout_s=40)
-        [letter] = await read_topic(tier_settings.kafka, f"{topics.DEAL.name}.dlq", 1)
+        [letter] = await read_topic(ledger_settings.kafka, f"{topics.DEAL.name}.dlq", 1)
         today = (
             await ledger.get(
                 "/v1/clients/c-1/attribution", params={"as_of": "2024-03-05"}, headers=admin

@@ -4,17 +4,12 @@ every part real: PostgreSQL, Kafka, the ingest outbox relay, the ledger worker."
 from datetime import UTC, datetime
 from typing import Any
 
-from activity_ingest.config import IngestServiceSettings
-from activity_ingest.main import create_app as create_ingest_app
-from activity_ingest.worker import build_worker as build_ingest_worker
-from credit_ledger.main import create_app as create_ledger_app
-from credit_ledger.worker import build_worker as build_ledger_worker
+from pipeline_support import StartPipeline
+
 from keel.auth import Scope
 from keel.clock import FixedClock
-from keel.runtime import Runtime
-from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client, eventually, ingest_all, running
+from keel.testing.running import eventually, ingest_all
 from keel.testing.samples import activity_event, upstream_event
 
 
@@ -103,16 +98,11 @@ UPSTREAM = [
 
 
 async def test_events_posted_to_ingest_become_managed_credit_read_from_the_ledger(
-    ingest_settings: IngestServiceSettings, ledger_settings: Settings, make_token: MakeToken
+    start_pipeline: StartPipeline, make_token: MakeToken
 ) -> None:
     clock = FixedClock(datetime(2024, 3, 10, 12, tzinfo=UTC))
     reader = {"Authorization": f"Bearer {make_token(Scope.PARTNER_READ, partner_id='p-2')}"}
-    async with (
-        app_client(create_ingest_app(ingest_settings, clock)) as ingest,
-        app_client(create_ledger_app(ledger_settings, clock)) as ledger,
-        running(build_ingest_worker(Runtime.create(ingest_settings, clock))),
-        running(build_ledger_worker(Runtime.create(ledger_settings, clock))),
-    ):
+    async with start_pipeline(clock) as (ingest, ledger, _):
         await ingest_all(ingest, UPSTREAM, make_token(Scope.EVENTS_WRITE))
 
         async def shared() -> dict[str, Any] | None:

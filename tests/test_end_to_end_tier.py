@@ -5,26 +5,21 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from activity_ingest.config import IngestServiceSettings
-from activity_ingest.main import create_app as create_ingest_app
-from activity_ingest.worker import build_worker as build_ingest_worker
-from credit_ledger.worker import build_worker as build_ledger_worker
+from pipeline_support import StartPipeline
+
 from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.events.catalogue import DOMAIN_REGISTERED, EVENTS
 from keel.events.payloads.capacity import DomainRegisteredV1
-from keel.runtime import Runtime
-from keel.settings import Settings
+from keel.settings import KafkaSettings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client, eventually, ingest_all, publish, running
+from keel.testing.running import eventually, ingest_all, publish
 from keel.testing.samples import (
     activity_event,
     deal_event,
     managed_client_events,
     upstream_event,
 )
-from tier_engine.main import create_app as create_tier_app
-from tier_engine.worker import build_worker as build_tier_worker
 
 
 def event(event_id: str, type_name: str, day: str, **data: Any) -> dict[str, Any]:
@@ -55,10 +50,7 @@ UPSTREAM = [
 
 
 async def test_events_posted_to_ingest_become_a_credited_tier_read_from_the_tier_engine(
-    ingest_settings: IngestServiceSettings,
-    ledger_settings: Settings,
-    tier_settings: Settings,
-    make_token: MakeToken,
+    start_pipeline: StartPipeline, kafka_settings: KafkaSettings, make_token: MakeToken
 ) -> None:
     clock = FixedClock(datetime(2025, 4, 1, 12, tzinfo=UTC))
     admin = {"Authorization": f"Bearer {make_token(Scope.ADMIN)}"}
@@ -74,14 +66,8 @@ async def test_events_posted_to_ingest_become_a_credited_tier_read_from_the_tier
     message = EVENTS.message(
         DOMAIN_REGISTERED, registered, id="r-1", source="capacity", time=registered.registered_at
     )
-    await publish(tier_settings.kafka, [message])
-    async with (
-        app_client(create_ingest_app(ingest_settings, clock)) as ingest,
-        app_client(create_tier_app(tier_settings, clock)) as tiers,
-        running(build_ingest_worker(Runtime.create(ingest_settings, clock))),
-        running(build_ledger_worker(Runtime.create(ledger_settings, clock))),
-        running(build_tier_worker(Runtime.create(tier_settings, clock))),
-    ):
+    await publish(kafka_settings, [message])
+    async with start_pipeline(clock) as (ingest, _, tiers):
         await ingest_all(ingest, UPSTREAM, make_token(Scope.EVENTS_WRITE))
 
         async def both_tracks() -> dict[str, Any] | None:

@@ -3,25 +3,21 @@ applied by the credit-ledger worker, exactly once even when posted twice."""
 
 from datetime import timedelta
 
+from pipeline_support import StartPipeline
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from activity_ingest.config import IngestServiceSettings
-from activity_ingest.main import create_app as create_ingest_app
-from activity_ingest.worker import build_worker as build_ingest_worker
 from credit_ledger.config import SERVICE_NAME as LEDGER
-from credit_ledger.worker import build_worker as build_ledger_worker
 from keel.auth import Scope
 from keel.clock import SystemClock
-from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client, eventually, running
+from keel.testing.running import eventually
 from keel.testing.samples import activity_event
 
 
 async def test_a_posted_event_is_applied_by_the_ledger_exactly_once(
-    ingest_settings: IngestServiceSettings, ledger_settings: Settings, make_token: MakeToken
+    start_pipeline: StartPipeline, ledger_settings: Settings, make_token: MakeToken
 ) -> None:
     ledger_url = ledger_settings.database.url.get_secret_value()
     now = SystemClock().now()
@@ -46,11 +42,7 @@ async def test_a_posted_event_is_applied_by_the_ledger_exactly_once(
             return [tuple(row) for row in rows]
 
     try:
-        async with (
-            app_client(create_ingest_app(ingest_settings)) as ingest,
-            running(build_ingest_worker(Runtime.create(ingest_settings))),
-            running(build_ledger_worker(Runtime.create(ledger_settings))),
-        ):
+        async with start_pipeline(SystemClock()) as (ingest, _, _):
             first = await ingest.post("/v1/events", json=event, headers=headers)
             second = await ingest.post("/v1/events", json=event, headers=headers)
             assert first.status_code == second.status_code == 202

@@ -50,6 +50,15 @@ def environment(
     }
 
 
+@pytest.fixture
+async def ledger_env(
+    make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
+) -> dict[str, str]:
+    """The environment of a credit-ledger process on a migrated database of its own, its
+    `SERVICE_PORT` free."""
+    return environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, free_port())
+
+
 async def start(env: dict[str, str], program: str, *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         BIN / program,
@@ -76,11 +85,10 @@ async def stop(process: asyncio.subprocess.Process) -> tuple[int, str]:
 
 
 async def test_the_api_process_becomes_ready_and_stops_cleanly_on_sigterm(
-    make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
+    ledger_env: dict[str, str],
 ) -> None:
-    port = free_port()
-    env = environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, port)
-    process = await start(env, "credit-ledger", "api")
+    process = await start(ledger_env, "credit-ledger", "api")
+    port = ledger_env["SERVICE_PORT"]
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
 
@@ -100,11 +108,10 @@ async def test_the_api_process_becomes_ready_and_stops_cleanly_on_sigterm(
 
 
 async def test_the_worker_process_serves_metrics_and_stops_cleanly_on_sigterm(
-    make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
+    ledger_env: dict[str, str],
 ) -> None:
-    env = environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, free_port())
     metrics_port = free_port()
-    env["SERVICE_WORKER_METRICS_PORT"] = str(metrics_port)
+    env = {**ledger_env, "SERVICE_WORKER_METRICS_PORT": str(metrics_port)}
     process = await start(env, "credit-ledger", "worker")
     async with httpx.AsyncClient() as client:
 
@@ -131,11 +138,8 @@ async def test_an_unknown_command_is_refused_with_the_list_of_commands() -> None
     assert "await-schema" in output
 
 
-async def test_await_schema_passes_on_a_migrated_database(
-    make_database: MakeDatabase, kafka_settings: KafkaSettings, auth_settings: AuthSettings
-) -> None:
-    env = environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, free_port())
-    returncode, output = await finish(env, "credit-ledger", "await-schema")
+async def test_await_schema_passes_on_a_migrated_database(ledger_env: dict[str, str]) -> None:
+    returncode, output = await finish(ledger_env, "credit-ledger", "await-schema")
     assert returncode == 0, output
 
 
@@ -200,16 +204,11 @@ def test_restarts_back_off_like_a_crash_looping_pod() -> None:
 
 
 async def test_make_run_starts_a_killed_worker_again_and_ctrl_c_still_stops_it(
-    make_database: MakeDatabase,
-    kafka_settings: KafkaSettings,
-    auth_settings: AuthSettings,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    ledger_env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Issue 12, point 6: the supervision `make run` (keel-devstack) runs, on the real command."""
-    env = environment(await make_database(MIGRATIONS), kafka_settings, auth_settings, free_port())
     metrics_port = free_port()
-    env["SERVICE_WORKER_METRICS_PORT"] = str(metrics_port)
+    env = {**ledger_env, "SERVICE_WORKER_METRICS_PORT": str(metrics_port)}
     stack = Stack(logs=tmp_path)
     worker = stack.spawn("credit-ledger", "worker", env)
 

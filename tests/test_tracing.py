@@ -10,21 +10,16 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+from pipeline_support import StartPipeline
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from activity_ingest.config import IngestServiceSettings
-from activity_ingest.main import create_app as create_ingest_app
-from activity_ingest.worker import build_worker as build_ingest_worker
-from credit_ledger.worker import build_worker as build_ledger_worker
 from keel.auth import Scope
 from keel.clock import FixedClock
-from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client, bearer, eventually, ingest_all, running
+from keel.testing.running import bearer, eventually, ingest_all
 from keel.testing.samples import activity_event, managed_client_events
-from tier_engine.worker import build_worker as build_tier_worker
 
 SETUP = managed_client_events("2024-03-01", "2025-01-01", mrr="8000")
 ACTIVITY = activity_event(
@@ -62,9 +57,8 @@ def span_id(span: ReadableSpan) -> str:
 
 async def test_an_accepted_event_forms_one_trace_across_four_processes(
     span_exporter: InMemorySpanExporter,
-    ingest_settings: IngestServiceSettings,
+    start_pipeline: StartPipeline,
     ledger_settings: Settings,
-    tier_settings: Settings,
     make_token: MakeToken,
 ) -> None:
     clock = FixedClock(datetime(2025, 4, 1, 12, tzinfo=UTC))
@@ -77,12 +71,7 @@ async def test_an_accepted_event_forms_one_trace_across_four_processes(
         return count == len(SETUP)
 
     try:
-        async with (
-            app_client(create_ingest_app(ingest_settings, clock)) as ingest,
-            running(build_ingest_worker(Runtime.create(ingest_settings, clock))),
-            running(build_ledger_worker(Runtime.create(ledger_settings, clock))),
-            running(build_tier_worker(Runtime.create(tier_settings, clock))),
-        ):
+        async with start_pipeline(clock) as (ingest, _, _):
             await ingest_all(ingest, SETUP, token)
             await eventually(setup_applied)
             posted = await ingest.post("/v1/events", json=ACTIVITY, headers=bearer(token))

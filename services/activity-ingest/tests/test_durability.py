@@ -2,23 +2,20 @@
 with the broker down at that moment; and no dedup mark without its event."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from activity_ingest import repository
 from activity_ingest.config import IngestServiceSettings
 from activity_ingest.main import create_app
 from activity_ingest.worker import build_worker
-from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.events import topics
 from keel.runtime import Runtime
 from keel.settings import KafkaSettings
-from keel.testing.plugin import MakeToken
 from keel.testing.running import app_client, read_topic, running
 from keel.testing.samples import activity_event
 
@@ -27,28 +24,18 @@ async def on_kafka(kafka: KafkaSettings, count: int) -> list[bytes]:
     return [record.value for record in await read_topic(kafka, topics.ACTIVITY.name, count)]
 
 
-async def logged(settings: IngestServiceSettings) -> int:
-    engine = create_async_engine(settings.database.url.get_secret_value())
-    try:
-        async with engine.connect() as connection:
-            return int(await connection.scalar(text("SELECT count(*) FROM ingested_event")) or 0)
-    finally:
-        await engine.dispose()
-
-
 async def test_events_accepted_while_the_broker_is_down_reach_kafka_once_it_answers(
-    ingest_settings: IngestServiceSettings, make_token: MakeToken, clock: FixedClock
+    ingest_settings: IngestServiceSettings, producer: dict[str, str], clock: FixedClock
 ) -> None:
     broker_down = ingest_settings.model_copy(
         update={
             "kafka": ingest_settings.kafka.model_copy(update={"bootstrap_servers": "127.0.0.1:1"})
         }
     )
-    headers = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
     async with app_client(create_app(broker_down, clock)) as ingest:
         ready = await ingest.get("/readyz")
         answer = await ingest.post(
-            "/v1/events", json=activity_event("while-down", clock.now()), headers=headers
+            "/v1/events", json=activity_event("while-down", clock.now()), headers=producer
         )
     assert ready.json()["checks"]["kafka"].startswith("failing")
     assert answer.json()["results"][0]["status"] == "accepted"
@@ -60,13 +47,11 @@ async def test_events_accepted_while_the_broker_is_down_reach_kafka_once_it_answ
 
 
 async def test_a_failure_after_the_write_and_before_the_commit_leaves_no_mark(
-    ingest: httpx.AsyncClient,
-    ingest_settings: IngestServiceSettings,
-    make_token: MakeToken,
+    submit: Callable[..., Awaitable[httpx.Response]],
+    count_rows: Callable[[str], Awaitable[int]],
     clock: FixedClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    headers = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
     event = activity_event("fault-1", clock.now())
 
     real = repository.log_and_queue
@@ -77,22 +62,19 @@ async def test_a_failure_after_the_write_and_before_the_commit_leaves_no_mark(
 
     with monkeypatch.context() as patched:
         patched.setattr(repository, "log_and_queue", write_then_crash)
-        failed = await ingest.post("/v1/events", json=event, headers=headers)
+        failed = await submit(event)
     assert failed.status_code == 500
-    assert await logged(ingest_settings) == 0
+    assert await count_rows("ingested_event") == 0
 
-    retried = await ingest.post("/v1/events", json=event, headers=headers)
+    retried = await submit(event)
     assert retried.json()["results"][0]["status"] == "accepted"
-    assert await logged(ingest_settings) == 1
+    assert await count_rows("ingested_event") == 1
 
 
 async def test_concurrent_copies_of_one_event_are_accepted_exactly_once(
-    ingest: httpx.AsyncClient, make_token: MakeToken, clock: FixedClock
+    submit: Callable[..., Awaitable[httpx.Response]], clock: FixedClock
 ) -> None:
-    headers = {"Authorization": f"Bearer {make_token(Scope.EVENTS_WRITE)}"}
     event = activity_event("race-1", clock.now())
-    answers = await asyncio.gather(
-        *(ingest.post("/v1/events", json=event, headers=headers) for _ in range(20))
-    )
+    answers = await asyncio.gather(*(submit(event) for _ in range(20)))
     statuses = sorted(answer.json()["results"][0]["status"] for answer in answers)
     assert statuses == ["accepted"] + ["duplicate"] * 19

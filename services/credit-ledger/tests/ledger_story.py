@@ -8,8 +8,6 @@ from credit_ledger.domain.facts import (
     Change,
     ClientHistory,
     ClientSubscription,
-    PartnerUser,
-    Timeline,
     UserStatus,
 )
 
@@ -42,8 +40,7 @@ class Story:
     def user(
         self, partner_id: str, user_id: str, email: str, when: datetime, employee: bool = True
     ) -> "Story":
-        partner = self.history.partner(partner_id)
-        user = partner.users.setdefault(user_id, PartnerUser(user_id, email, employee))
+        user = self.history.partner(partner_id).user(user_id, email, employee)
         user.status.add(Change(when, self._id(), UserStatus.ACTIVE))
         return self
 
@@ -56,13 +53,11 @@ class Story:
         return self
 
     def link(self, partner_id: str, user_id: str, when: datetime, linked: bool = True) -> "Story":
-        links = self.history.partner(partner_id).links.setdefault(user_id, Timeline())
-        links.add(Change(when, self._id(), linked))
+        self.history.partner(partner_id).link(user_id).add(Change(when, self._id(), linked))
         return self
 
     def remove_access(self, partner_id: str, user_id: str, when: datetime) -> "Story":
-        removals = self.history.partner(partner_id).access_removed.setdefault(user_id, Timeline())
-        removals.add(Change(when, self._id(), True))
+        self.history.partner(partner_id).access_removal(user_id).add(Change(when, self._id(), True))
         return self
 
     def end_services(self, partner_id: str, when: datetime) -> "Story":

@@ -3,9 +3,7 @@ the ledger back."""
 
 from datetime import datetime
 from decimal import Decimal
-from itertools import count
 
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,46 +12,27 @@ from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.tables import LedgerEntry
 from keel.clock import Clock
 from keel.db import SessionFactory
-from keel.events.catalogue import EVENTS
+from keel.events import catalogue
 from keel.events.payloads.account import (
     ClientSubscriptionChangedV1,
     ClientUserV1,
     ClientV1,
-    PartnerRegisteredV1,
-    PartnerType,
     PartnerUserAddedV1,
     PartnerUserChangedV1,
 )
 from keel.events.payloads.activity import ActivityPerformedV1
 from keel.kafka.publisher import Message
 from keel.testing.applying import apply_messages
-
-_ids = count(1)
-
-
-def message(type_name: str, payload: BaseModel, when: datetime, event_id: str = "") -> Message:
-    return EVENTS.message(
-        type_name, payload, id=event_id or f"ev-{next(_ids)}", source="test", time=when
-    )
+from keel.testing.samples import partner_registered, produced
 
 
 def partner(partner_id: str, domain: str, when: datetime) -> Message:
-    return message(
-        "partner.registered",
-        PartnerRegisteredV1(
-            partner_id=partner_id,
-            name=partner_id,
-            partner_type=PartnerType.SOLUTIONS,
-            employee_email_domain=domain,
-            country="GB",
-        ),
-        when,
-    )
+    return partner_registered(partner_id, when, employee_email_domain=domain)
 
 
 def employee(partner_id: str, user_id: str, email: str, when: datetime) -> Message:
-    return message(
-        "partner_user.added",
+    return produced(
+        catalogue.PARTNER_USER_ADDED,
         PartnerUserAddedV1(
             partner_id=partner_id, user_id=user_id, email=email, partner_employee=True
         ),
@@ -62,14 +41,14 @@ def employee(partner_id: str, user_id: str, email: str, when: datetime) -> Messa
 
 
 def user_change(kind: str, partner_id: str, user_id: str, when: datetime) -> Message:
-    return message(
+    return produced(
         f"partner_user.{kind}", PartnerUserChangedV1(partner_id=partner_id, user_id=user_id), when
     )
 
 
 def client(client_id: str, when: datetime, country: str = "US") -> Message:
-    return message(
-        "client.created",
+    return produced(
+        catalogue.CLIENT_CREATED,
         ClientV1(
             client_id=client_id,
             name=client_id,
@@ -82,23 +61,23 @@ def client(client_id: str, when: datetime, country: str = "US") -> Message:
 
 
 def subscription(client_id: str, mrr: str, when: datetime, currency: str = "USD") -> Message:
-    return message(
-        "client.subscription_changed",
+    return produced(
+        catalogue.CLIENT_SUBSCRIPTION_CHANGED,
         ClientSubscriptionChangedV1(client_id=client_id, mrr=Decimal(mrr), currency=currency),
         when,
     )
 
 
 def member(client_id: str, user_id: str, when: datetime, added: bool = True) -> Message:
-    kind = "client.user_added" if added else "client.user_removed"
-    return message(kind, ClientUserV1(client_id=client_id, user_id=user_id), when)
+    kind = catalogue.CLIENT_USER_ADDED if added else catalogue.CLIENT_USER_REMOVED
+    return produced(kind, ClientUserV1(client_id=client_id, user_id=user_id), when)
 
 
 def activity(
     client_id: str, user_id: str, email: str, action: str, when: datetime, event_id: str = ""
 ) -> Message:
-    return message(
-        "activity.performed",
+    return produced(
+        catalogue.ACTIVITY_PERFORMED,
         ActivityPerformedV1(
             user_id=user_id,
             user_email=email,

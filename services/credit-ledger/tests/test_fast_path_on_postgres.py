@@ -9,17 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledger_support import (
-    activity,
-    apply_directly,
-    client,
-    employee,
-    ledger_entries,
-    member,
-    partner,
-    subscription,
-    user_change,
-)
+import ledger_support as upstream
+from ledger_support import apply_directly, ledger_entries
 
 from credit_ledger import repository
 from credit_ledger.consumers import subscription as ledger_subscription
@@ -45,27 +36,27 @@ def story(rng: random.Random, c: str) -> list[Message]:
     def moment(days: int = 120) -> datetime:
         return START + timedelta(hours=rng.randrange(days * 24))
 
-    messages = [client(c, START), subscription(c, "1000.00", START)]
+    messages = [upstream.client(c, START), upstream.subscription(c, "1000.00", START)]
     for p in (1, 2):
         pid, domain = f"{c}-p{p}", f"{c}-p{p}.example"
-        messages.append(partner(pid, domain, START))
+        messages.append(upstream.partner(pid, domain, START))
         for u in range(rng.randint(1, 2)):
             uid = f"{c}-p{p}-u{u}"
             messages += [
-                employee(pid, uid, f"{uid}@{domain}", moment(5)),
-                member(c, uid, moment(10)),
+                upstream.employee(pid, uid, f"{uid}@{domain}", moment(5)),
+                upstream.member(c, uid, moment(10)),
             ]
             messages += [
-                activity(c, uid, f"{uid}@{domain}", rng.choice(ACTIONS), moment())
+                upstream.activity(c, uid, f"{uid}@{domain}", rng.choice(ACTIONS), moment())
                 for _ in range(rng.randint(1, 8))
             ]
             if rng.random() < 0.3:
                 kind = rng.choice(["removed", "deactivated"])
-                messages.append(user_change(kind, pid, uid, moment()))
+                messages.append(upstream.user_change(kind, pid, uid, moment()))
             if rng.random() < 0.2:
-                messages.append(member(c, uid, moment(), added=False))
+                messages.append(upstream.member(c, uid, moment(), added=False))
     if rng.random() < 0.5:
-        messages.append(subscription(c, "999.99", moment()))
+        messages.append(upstream.subscription(c, "999.99", moment()))
     return messages
 
 
@@ -112,16 +103,16 @@ async def test_an_activity_that_covers_no_new_day_writes_nothing_and_a_replay_ch
     runtime = Runtime.create(ledger_settings, clock)
     when = datetime(2024, 1, 1, tzinfo=UTC)
     world = [
-        client("c-1", when),
-        subscription("c-1", "100.00", when),
-        partner("p-1", "a.example", when),
-        employee("p-1", "u-1", "u-1@a.example", when),
-        member("c-1", "u-1", when),
+        upstream.client("c-1", when),
+        upstream.subscription("c-1", "100.00", when),
+        upstream.partner("p-1", "a.example", when),
+        upstream.employee("p-1", "u-1", "u-1@a.example", when),
+        upstream.member("c-1", "u-1", when),
     ]
 
     def act(day: int, hour: int = 9) -> Message:
         moment = when + timedelta(days=day, hours=hour)
-        return activity("c-1", "u-1", "u-1@a.example", "email.sent", moment)
+        return upstream.activity("c-1", "u-1", "u-1@a.example", "email.sent", moment)
 
     try:
         await apply_directly(runtime.sessions, clock, world)

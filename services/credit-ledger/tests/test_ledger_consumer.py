@@ -7,8 +7,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import ledger_support as upstream
 from ledger_story import at
-from ledger_support import activity, client, employee, ledger_entries, member, partner, subscription
+from ledger_support import ledger_entries
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,18 +30,16 @@ BO = "bo@beta.example"
 
 def world(day: str = "2024-01-01") -> list[Message]:
     """Two partners, each with one employee who is a member of client c-1 paying 1,000 USD."""
-    when = at(
-        day,
-    )
+    when = at(day)
     return [
-        partner("p-1", "alpha.example", when),
-        partner("p-2", "beta.example", when),
-        employee("p-1", "u-1", ANA, when),
-        employee("p-2", "u-2", BO, when),
-        client("c-1", when),
-        subscription("c-1", "1000.00", when),
-        member("c-1", "u-1", when),
-        member("c-1", "u-2", when),
+        upstream.partner("p-1", "alpha.example", when),
+        upstream.partner("p-2", "beta.example", when),
+        upstream.employee("p-1", "u-1", ANA, when),
+        upstream.employee("p-2", "u-2", BO, when),
+        upstream.client("c-1", when),
+        upstream.subscription("c-1", "1000.00", when),
+        upstream.member("c-1", "u-1", when),
+        upstream.member("c-1", "u-2", when),
     ]
 
 
@@ -74,8 +73,8 @@ async def test_m7_activities_become_ledger_entries_split_between_two_partners(
         ledger_settings.kafka,
         [
             *world(),
-            activity("c-1", "u-1", ANA, "blog.post_published", at("2024-01-02")),
-            activity("c-1", "u-2", BO, "email.sent", at("2024-01-05")),
+            upstream.activity("c-1", "u-1", ANA, "blog.post_published", at("2024-01-02")),
+            upstream.activity("c-1", "u-2", BO, "email.sent", at("2024-01-05")),
         ],
     )
     async with running(build_worker(Runtime.create(ledger_settings, ledger_clock))):
@@ -99,7 +98,7 @@ async def test_every_entry_is_announced_on_the_credit_topic(
 ) -> None:
     await publish(
         ledger_settings.kafka,
-        [*world(), activity("c-1", "u-1", ANA, "blog.post_published", at("2024-01-02"))],
+        [*world(), upstream.activity("c-1", "u-1", ANA, "blog.post_published", at("2024-01-02"))],
     )
     async with running(build_worker(Runtime.create(ledger_settings, ledger_clock))):
         announced = await read_credit_events(ledger_settings, 2)
@@ -118,7 +117,7 @@ async def test_m8_a_late_event_corrects_a_past_day_and_both_views_answer(
     worker_runtime = Runtime.create(ledger_settings, ledger_clock)
     await publish(
         ledger_settings.kafka,
-        [*world(), activity("c-1", "u-1", ANA, "blog.post_published", at("2024-01-10"))],
+        [*world(), upstream.activity("c-1", "u-1", ANA, "blog.post_published", at("2024-01-10"))],
     )
     async with running(build_worker(worker_runtime)):
         first = await until(ledger_db, lambda e: len(timeline(e, "p-1")) == 2)
@@ -126,7 +125,8 @@ async def test_m8_a_late_event_corrects_a_past_day_and_both_views_answer(
         ledger_clock.advance(timedelta(days=3))
         # Arrives now, happened on 01-05: credit started five days earlier than was known.
         await publish(
-            ledger_settings.kafka, [activity("c-1", "u-1", ANA, "email.sent", at("2024-01-05"))]
+            ledger_settings.kafka,
+            [upstream.activity("c-1", "u-1", ANA, "email.sent", at("2024-01-05"))],
         )
         entries = await until(ledger_db, lambda e: len(e) > len(first))
 
@@ -159,9 +159,9 @@ def duplicates_seen() -> float:
 async def test_a_duplicate_event_is_applied_once(
     ledger_settings: Settings, ledger_db: AsyncEngine, ledger_clock: FixedClock
 ) -> None:
-    twice = activity("c-1", "u-1", ANA, "blog.post_published", at("2024-01-02"), "dup-1")
+    twice = upstream.activity("c-1", "u-1", ANA, "blog.post_published", at("2024-01-02"), "dup-1")
     # Same client, so the same partition: applied only after the redelivered duplicate.
-    sentinel = activity("c-1", "u-1", ANA, "crm.login", at("2024-01-03"), "sentinel")
+    sentinel = upstream.activity("c-1", "u-1", ANA, "crm.login", at("2024-01-03"), "sentinel")
     await publish(ledger_settings.kafka, [*world(), twice])
     async with running(build_worker(Runtime.create(ledger_settings, ledger_clock))):
         entries = await until(ledger_db, lambda e: len(timeline(e, "p-1")) == 2)

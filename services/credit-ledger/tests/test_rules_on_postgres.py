@@ -4,18 +4,10 @@ the worker applies them) and read back through the API; and a poison message thr
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
+import ledger_support as upstream
 import pytest
 from ledger_story import at
-from ledger_support import (
-    activity,
-    apply_directly,
-    client,
-    employee,
-    member,
-    partner,
-    subscription,
-    user_change,
-)
+from ledger_support import apply_directly
 
 from credit_ledger.main import create_app
 from credit_ledger.worker import build_worker
@@ -26,7 +18,7 @@ from keel.kafka.publisher import Message
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.plugin import MakeToken
-from keel.testing.running import app_client, publish, read_topic, running
+from keel.testing.running import app_client, bearer, publish, read_topic, running
 
 Apply = Callable[[list[Message]], Awaitable[None]]
 Credits = Callable[[str, str], Awaitable[dict[str, str]]]
@@ -36,25 +28,25 @@ Ledger = tuple[Apply, Credits]
 def team(n: int, first_day: str = "2024-01-01", mrr: str = "100.00") -> list[Message]:
     """n partners, each with one employee who is a member of client c-1."""
     when = at(first_day)
-    messages = [client("c-1", when), subscription("c-1", mrr, when)]
+    messages = [upstream.client("c-1", when), upstream.subscription("c-1", mrr, when)]
     for i in range(1, n + 1):
         messages += [
-            partner(f"p-{i}", f"a{i}.example", when),
-            employee(f"p-{i}", f"u-{i}", f"u{i}@a{i}.example", when),
-            member("c-1", f"u-{i}", when),
+            upstream.partner(f"p-{i}", f"a{i}.example", when),
+            upstream.employee(f"p-{i}", f"u-{i}", f"u{i}@a{i}.example", when),
+            upstream.member("c-1", f"u-{i}", when),
         ]
     return messages
 
 
 def act(i: int, day: str, action: str = "email.sent") -> Message:
-    return activity("c-1", f"u-{i}", f"u{i}@a{i}.example", action, at(day))
+    return upstream.activity("c-1", f"u-{i}", f"u{i}@a{i}.example", action, at(day))
 
 
 @pytest.fixture
 async def ledger(ledger_settings: Settings, make_token: MakeToken) -> AsyncIterator[Ledger]:
     clock = FixedClock(datetime(2024, 1, 1, tzinfo=UTC))
     runtime = Runtime.create(ledger_settings, clock)
-    admin = {"Authorization": f"Bearer {make_token(Scope.ADMIN)}"}
+    admin = bearer(make_token(Scope.ADMIN))
 
     async def apply(messages: list[Message]) -> None:
         await apply_directly(runtime.sessions, clock, messages)
@@ -99,8 +91,8 @@ async def test_m6_deactivation_keeps_credit_but_m5_removal_ends_it(ledger: Ledge
             *team(2),
             act(1, "2024-01-02"),
             act(2, "2024-01-02"),
-            user_change("deactivated", "p-1", "u-1", at("2024-01-10")),
-            user_change("removed", "p-2", "u-2", at("2024-01-10")),
+            upstream.user_change("deactivated", "p-1", "u-1", at("2024-01-10")),
+            upstream.user_change("removed", "p-2", "u-2", at("2024-01-10")),
         ]
     )
     assert await credits("p-1", "2024-01-20") == {"c-1": "100.00"}  # M6: alone now, still credited
@@ -114,12 +106,12 @@ async def test_m1_an_activity_before_the_assignment_never_counts(ledger: Ledger)
     when = at("2024-01-01")
     await apply(
         [
-            client("c-1", when),
-            subscription("c-1", "100.00", when),
-            partner("p-1", "a1.example", when),
-            employee("p-1", "u-1", "u1@a1.example", when),
+            upstream.client("c-1", when),
+            upstream.subscription("c-1", "100.00", when),
+            upstream.partner("p-1", "a1.example", when),
+            upstream.employee("p-1", "u-1", "u1@a1.example", when),
             act(1, "2024-01-02"),
-            member("c-1", "u-1", at("2024-01-05")),
+            upstream.member("c-1", "u-1", at("2024-01-05")),
         ]
     )
     assert await credits("p-1", "2024-01-06") == {}

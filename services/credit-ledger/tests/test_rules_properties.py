@@ -18,8 +18,6 @@ from credit_ledger.domain.facts import (
     Change,
     ClientHistory,
     ClientSubscription,
-    PartnerUser,
-    Timeline,
     UserStatus,
 )
 from credit_ledger.domain.policy import ManagedPolicy, WindowVersion
@@ -103,11 +101,9 @@ def _status(
     when: datetime,
     eid: str,
 ) -> Fact:
-    def apply(h: ClientHistory) -> None:
-        known = h.partner(partner).users.setdefault(user, PartnerUser(user, email, employee))
-        known.status.add(Change(when, eid, status))
-
-    return apply
+    return lambda h: (
+        h.partner(partner).user(user, email, employee).status.add(Change(when, eid, status))
+    )
 
 
 def _member(user: str, added: bool, when: datetime, eid: str) -> Fact:
@@ -115,15 +111,11 @@ def _member(user: str, added: bool, when: datetime, eid: str) -> Fact:
 
 
 def _link(partner: str, user: str, linked: bool, when: datetime, eid: str) -> Fact:
-    return lambda h: (
-        h.partner(partner).links.setdefault(user, Timeline()).add(Change(when, eid, linked))
-    )
+    return lambda h: h.partner(partner).link(user).add(Change(when, eid, linked))
 
 
 def _remove_access(partner: str, user: str, when: datetime, eid: str) -> Fact:
-    return lambda h: (
-        h.partner(partner).access_removed.setdefault(user, Timeline()).add(Change(when, eid, True))
-    )
+    return lambda h: h.partner(partner).access_removal(user).add(Change(when, eid, True))
 
 
 def _end_services(partner: str, when: datetime, eid: str) -> Fact:

@@ -1,22 +1,29 @@
-"""Alembic, shared: the body of every service's `migrations/env.py`, and upgrade-to-head.
+"""Alembic, shared: the body of every service's `migrations/env.py`, upgrade-to-head, and the
+schema steps keel owns (its outbox and applied-event tables) for the services' revisions.
 
 Each service migrates its own metadata together with keel's (outbox, applied events).
 """
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from alembic import command, context
+import sqlalchemy as sa
+from alembic import command, context, op
+from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel.sql.sqltypes import AutoString
 
 from keel import tables
 from keel.logs import configure_logging
@@ -38,14 +45,19 @@ def run_env(service_metadata: MetaData) -> None:
             "no database URL: set DATABASE_URL or pass it to keel.migrations.upgrade"
         )
     target: Sequence[MetaData] = [service_metadata, tables.metadata]
+    options: dict[str, Any] = {
+        "target_metadata": target,
+        "compare_type": True,
+        "render_item": render_item,
+    }
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=target, literal_binds=True, compare_type=True)
+        context.configure(url=url, literal_binds=True, **options)
         with context.begin_transaction():
             context.run_migrations()
         return
 
     def migrate(connection: Connection) -> None:
-        context.configure(connection=connection, target_metadata=target, compare_type=True)
+        context.configure(connection=connection, **options)
         with context.begin_transaction():
             context.run_migrations()
 
@@ -59,6 +71,14 @@ def run_env(service_metadata: MetaData) -> None:
             await engine.dispose()
 
     asyncio.run(online())
+
+
+def render_item(kind: str, item: Any, autogen: AutogenContext) -> str | Literal[False]:
+    """Autogenerate writes sqlmodel's AutoString as `sa.String`: both are VARCHAR, and the
+    revision then needs no sqlmodel import."""
+    if kind == "type" and isinstance(item, AutoString):
+        return f"sa.String({item.length or ''})"
+    return False
 
 
 def alembic_config(migrations_dir: Path, url: str) -> Config:
@@ -117,15 +137,27 @@ def await_schema_command(migrations_dir: Path) -> None:
         raise SystemExit(1)
 
 
-def create_messaging_tables_v1() -> None:
-    """keel's tables as of v1 (outbox, applied events), for a service's first migration.
+def timestamp_default_now(name: str) -> sa.Column[datetime]:
+    """A not-null `timestamptz` column the database fills with the transaction's `now()`."""
+    return sa.Column(
+        name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+    )
 
-    Frozen: a later change to keel's tables comes with a new function and a new migration.
+
+@dataclass(frozen=True)
+class Step:
+    """A schema change keel owns, the same in every service: the service's revision file
+    names it once, `upgrade, downgrade = STEP.upgrade, STEP.downgrade`.
+
+    Frozen once released: a later change to keel's tables comes as a new step and a new
+    revision in every service.
     """
-    import sqlalchemy as sa
-    from alembic import op
-    from sqlalchemy.dialects import postgresql
 
+    upgrade: Callable[[], None]
+    downgrade: Callable[[], None]
+
+
+def _create_messaging_tables_v1() -> None:
     op.create_table(
         "applied_event",
         sa.Column("consumer", sa.String(), nullable=False),
@@ -135,12 +167,7 @@ def create_messaging_tables_v1() -> None:
         sa.Column("topic", sa.String(), nullable=False),
         sa.Column("partition", sa.Integer(), nullable=False),
         sa.Column("offset", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "applied_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_default_now("applied_at"),
         sa.PrimaryKeyConstraint("consumer", "source", "event_id", name=op.f("pk_applied_event")),
     )
     op.create_table(
@@ -150,19 +177,19 @@ def create_messaging_tables_v1() -> None:
         sa.Column("key", sa.String(), nullable=False),
         sa.Column("value", sa.LargeBinary(), nullable=False),
         sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_default_now("created_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_message")),
     )
+    _create_outbox_notify_v1()
 
-    _create_outbox_notify_v1(op)
+
+def _drop_messaging_tables_v1() -> None:
+    op.drop_table("outbox_message")
+    op.drop_table("applied_event")
+    op.execute("DROP FUNCTION IF EXISTS keel_outbox_notify()")
 
 
-def _create_outbox_notify_v1(op: Any) -> None:
+def _create_outbox_notify_v1() -> None:
     """v1 woke the relay by NOTIFY at every commit that queued messages (dropped in v2)."""
     op.execute(
         """
@@ -179,28 +206,17 @@ def _create_outbox_notify_v1(op: Any) -> None:
     )
 
 
-def drop_messaging_tables_v1() -> None:
-    from alembic import op
-
-    op.drop_table("outbox_message")
-    op.drop_table("applied_event")
-    op.execute("DROP FUNCTION IF EXISTS keel_outbox_notify()")
-
-
-def outbox_without_notify_v2() -> None:
-    """keel v2: commits no longer NOTIFY the outbox relay, which polls adaptively instead.
-
-    A NOTIFY takes a database-wide lock from COMMIT until the commit is durable, so every
-    transaction that queued a message committed one at a time.
-    """
-    from alembic import op
-
+def _drop_outbox_notify_v1() -> None:
     op.execute("DROP TRIGGER outbox_message_notify ON outbox_message")
     op.execute("DROP FUNCTION keel_outbox_notify()")
 
 
-def outbox_with_notify_v1() -> None:
-    """Undoes `outbox_without_notify_v2`."""
-    from alembic import op
+MESSAGING_TABLES_V1 = Step(_create_messaging_tables_v1, _drop_messaging_tables_v1)
+"""keel's tables as of v1 (outbox, applied events), in a service's first revision."""
 
-    _create_outbox_notify_v1(op)
+OUTBOX_WITHOUT_NOTIFY = Step(_drop_outbox_notify_v1, _create_outbox_notify_v1)
+"""keel v2: commits no longer NOTIFY the outbox relay, which polls adaptively instead.
+
+A NOTIFY takes a database-wide lock from COMMIT until the commit is durable, so every
+transaction that queued a message committed one at a time.
+"""

@@ -6,11 +6,10 @@ from sqlmodel import col, select
 from activity_ingest.tables import IngestedEvent
 from keel.clock import day_end
 from keel.digest import Row
-from keel.http.dependencies import SessionDep
-from keel.http.digest import StateDayDep
+from keel.http.dependencies import AsOfDep, SessionDep
 
 
-async def log_state(session: SessionDep, day: StateDayDep) -> list[Row]:
+async def log_state(session: SessionDep, day: AsOfDep) -> list[Row]:
     """(source, id, type, event time) of each accepted event: a duplicate is logged once."""
     end = day_end(day)
     query = select(

@@ -49,30 +49,15 @@ def _due(registration: Registration, now: datetime) -> bool:
     return registration.status == ACTIVE and expires_at is not None and expires_at <= now
 
 
-def _status(registration: Registration, now: datetime) -> RegistrationStatus:
-    if _due(registration, now):
-        return RegistrationStatus.EXPIRED
-    return RegistrationStatus(registration.status)
-
-
-def _ended_at(registration: Registration, now: datetime) -> datetime | None:
-    return registration.expires_at if _due(registration, now) else registration.ended_at
-
-
 def _read(registration: Registration, now: datetime) -> RegistrationRead:
-    return RegistrationRead(
-        id=registration.id,
-        partner_id=registration.partner_id,
-        domain=registration.domain,
-        website=registration.website,
-        company=registration.company,
-        contact_name=registration.contact_name,
-        country=registration.country,
-        status=_status(registration, now),
-        registered_at=registration.registered_at,
-        expires_at=registration.expires_at,
-        ended_at=_ended_at(registration, now),
-    )
+    """The registration as it stands at `now`: past its expiry it reads as expired, ended at its
+    expiry, whether the sweep has marked it or not (C4)."""
+    read = RegistrationRead.model_validate(registration, from_attributes=True)
+    if _due(registration, now):
+        return read.model_copy(
+            update={"status": RegistrationStatus.EXPIRED, "ended_at": registration.expires_at}
+        )
+    return read
 
 
 class Registrar:
@@ -161,17 +146,16 @@ def _registration(
     partner_type: PartnerType,
     now: datetime,
 ) -> Registration:
-    return Registration(
-        id=str(uuid4()),
-        partner_id=partner_id,
-        domain=lead.domain,
-        website=lead.website,
-        company=lead.company,
-        contact_name=lead.contact_name,
-        country=lead.country,
-        status=ACTIVE,
-        registered_at=now,
-        expires_at=version.expires_at(partner_type, now),
+    return Registration.model_validate(
+        lead,
+        from_attributes=True,
+        update={
+            "id": str(uuid4()),
+            "partner_id": partner_id,
+            "status": ACTIVE,
+            "registered_at": now,
+            "expires_at": version.expires_at(partner_type, now),
+        },
     )
 
 
@@ -230,15 +214,8 @@ async def holder(session: AsyncSession, domain: str, *, now: datetime) -> Domain
     found = await repository.latest_of_domain(session, domain, now)
     if found is None:
         raise NotFound(f"{domain} has never been registered")
-    return DomainRegistrationRead(
-        domain=found.domain,
-        partner_id=found.partner_id,
-        registration_id=found.id,
-        status=_status(found, now),
-        registered_at=found.registered_at,
-        expires_at=found.expires_at,
-        ended_at=_ended_at(found, now),
-    )
+    read = _read(found, now)
+    return DomainRegistrationRead.model_validate({**read.model_dump(), "registration_id": read.id})
 
 
 async def expire_due(session: AsyncSession, *, now: datetime, batch_size: int) -> int:

@@ -10,12 +10,11 @@ from keel.clock import day_end
 from keel.digest import Row
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.tier import Tier
-from keel.http.dependencies import SessionDep
-from keel.http.digest import StateDayDep
+from keel.http.dependencies import AsOfDep, SessionDep
 from keel.policy import require_evaluable
 
 
-async def capacity_state(session: SessionDep, policy: PolicyDep, day: StateDayDep) -> list[Row]:
+async def capacity_state(session: SessionDep, policy: PolicyDep, day: AsOfDep) -> list[Row]:
     """Registrations by domain (their ids are generated, so left out) and limits by partner,
     at the limits of the policy in force on the day and each partner's current tier."""
     version = policy.on(require_evaluable(day, policy.version[0].effective_from, "as_of"))

@@ -1,12 +1,10 @@
-from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 
 from credit_ledger import service
 from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.schemas import AccessActionRead
-from keel.clock import today
 from keel.http.dependencies import ClockDep, SessionDep
 
 
@@ -15,30 +13,29 @@ async def get_policy(request: Request) -> ManagedPolicy:
     return policy
 
 
-async def get_as_of(
-    clock: ClockDep,
-    as_of: Annotated[date | None, Query(description="A UTC day; today when absent (M8)")] = None,
-) -> date:
-    return as_of or today(clock)
-
-
 PolicyDep = Annotated[ManagedPolicy, Depends(get_policy)]
-AsOfDep = Annotated[date, Depends(get_as_of)]
 
 
 class AccessActions:
-    """The client access manager's actions, at the request's time (M4, M5)."""
+    """The client access manager's actions on the path's partner and client, at the request's
+    time (M4, M5)."""
 
-    def __init__(self, session: SessionDep, clock: ClockDep, policy: PolicyDep) -> None:
+    def __init__(
+        self,
+        partner_id: str,
+        client_id: str,
+        session: SessionDep,
+        clock: ClockDep,
+        policy: PolicyDep,
+    ) -> None:
+        self.partner_id, self.client_id = partner_id, client_id
         self.session, self.clock, self.policy = session, clock, policy
 
-    async def take(
-        self, action: str, partner_id: str, client_id: str, user_id: str | None = None
-    ) -> AccessActionRead:
+    async def take(self, action: str, user_id: str | None = None) -> AccessActionRead:
         return await service.act_on_access(
             self.session,
-            partner_id=partner_id,
-            client_id=client_id,
+            partner_id=self.partner_id,
+            client_id=self.client_id,
             user_id=user_id,
             action=action,
             now=self.clock.now(),

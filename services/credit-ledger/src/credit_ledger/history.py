@@ -16,34 +16,24 @@ from credit_ledger.domain.facts import (
     ClientHistory,
     ClientSubscription,
     PartnerUser,
-    Timeline,
     UserStatus,
 )
 from credit_ledger.recording import ACCESS_REMOVED, LINKED, SERVICES_ENDED, UNLINKED
-from keel.events.catalogue import (
-    ACTIVITY_PERFORMED,
-    CLIENT_CREATED,
-    CLIENT_SUBSCRIPTION_CHANGED,
-    CLIENT_UPDATED,
-    CLIENT_USER_ADDED,
-    CLIENT_USER_REMOVED,
-    PARTNER_EMPLOYEE_DOMAIN_CHANGED,
-    PARTNER_REGISTERED,
-    PARTNER_USER_ADDED,
-    PARTNER_USER_DEACTIVATED,
-    PARTNER_USER_REACTIVATED,
-    PARTNER_USER_REMOVED,
-)
+from keel.events import catalogue
 
 T = TypeVar("T")
 
 STATUS_OF = {
-    PARTNER_USER_ADDED: UserStatus.ACTIVE,
-    PARTNER_USER_REACTIVATED: UserStatus.ACTIVE,
-    PARTNER_USER_DEACTIVATED: UserStatus.DEACTIVATED,
-    PARTNER_USER_REMOVED: UserStatus.REMOVED,
+    catalogue.PARTNER_USER_ADDED: UserStatus.ACTIVE,
+    catalogue.PARTNER_USER_REACTIVATED: UserStatus.ACTIVE,
+    catalogue.PARTNER_USER_DEACTIVATED: UserStatus.DEACTIVATED,
+    catalogue.PARTNER_USER_REMOVED: UserStatus.REMOVED,
 }
-PARTNER_KINDS = [PARTNER_REGISTERED, PARTNER_EMPLOYEE_DOMAIN_CHANGED, *STATUS_OF]
+PARTNER_KINDS = [
+    catalogue.PARTNER_REGISTERED,
+    catalogue.PARTNER_EMPLOYEE_DOMAIN_CHANGED,
+    *STATUS_OF,
+]
 COLUMNS = "source, event_id, kind, at, client_id, partner_id, user_id, data"
 
 
@@ -80,10 +70,10 @@ async def load_histories(
     query = f"SELECT {COLUMNS} FROM fact WHERE client_id = ANY($1::text[])"
     arguments: list[Any] = [ids]
     if not activities:
-        query += f" AND kind <> '{ACTIVITY_PERFORMED}'"
+        query += f" AND kind <> '{catalogue.ACTIVITY_PERFORMED}'"
     elif activity_days is not None:
         first, last = activity_days
-        query += f" AND (kind <> '{ACTIVITY_PERFORMED}' OR (at >= $2 AND at < $3))"
+        query += f" AND (kind <> '{catalogue.ACTIVITY_PERFORMED}' OR (at >= $2 AND at < $3))"
         arguments += [_midnight(first), _midnight(last + timedelta(days=1))]
     by_client: dict[str, list[FactRow]] = {client_id: [] for client_id in ids}
     for fact in _rows(await connection.fetch(query, *arguments)):
@@ -94,7 +84,7 @@ async def load_histories(
     if activity_days is not None:  # users known from activities outside the days too
         for client_id, user_id in await connection.fetch(
             "SELECT DISTINCT client_id, user_id FROM fact WHERE client_id = ANY($1::text[])"
-            f" AND kind = '{ACTIVITY_PERFORMED}'",
+            f" AND kind = '{catalogue.ACTIVITY_PERFORMED}'",
             ids,
         ):
             users_of[client_id].add(user_id)
@@ -104,7 +94,7 @@ async def load_histories(
     owners: dict[str, set[str]] = defaultdict(set)
     for user_id, partner_id in await connection.fetch(
         "SELECT user_id, partner_id FROM fact"
-        " WHERE kind = 'partner_user.added' AND user_id = ANY($1::text[])",
+        f" WHERE kind = '{catalogue.PARTNER_USER_ADDED}' AND user_id = ANY($1::text[])",
         sorted(users),
     ):
         if user_id and partner_id:
@@ -148,13 +138,13 @@ def build_history(client_id: str, facts: Iterable[FactRow]) -> ClientHistory:
     activities: list[FactRow] = []
     # Later facts overwrite what a user is (email, employee flag): read them in event-time order.
     for fact in sorted(facts, key=lambda f: (f.at, f.source, f.event_id)):
-        if fact.kind in (PARTNER_REGISTERED, PARTNER_EMPLOYEE_DOMAIN_CHANGED):
+        if fact.kind in (catalogue.PARTNER_REGISTERED, catalogue.PARTNER_EMPLOYEE_DOMAIN_CHANGED):
             domain = fact.data["employee_email_domain"]
             history.partner(_id(fact.partner_id)).employee_domain.add(_change(fact, domain))
         elif fact.kind in STATUS_OF:
             partner = history.partner(_id(fact.partner_id))
             user_id = _id(fact.user_id)
-            if fact.kind == PARTNER_USER_ADDED:
+            if fact.kind == catalogue.PARTNER_USER_ADDED:
                 partners_of_user.setdefault(user_id, set()).add(partner.partner_id)
                 known = partner.users.get(user_id)
                 user = PartnerUser(user_id, fact.data["email"], fact.data["partner_employee"])
@@ -162,28 +152,27 @@ def build_history(client_id: str, facts: Iterable[FactRow]) -> ClientHistory:
                     user.status = known.status
                 partner.users[user_id] = user
             else:
-                partner.users.setdefault(user_id, PartnerUser(user_id, "", False))
+                partner.user(user_id)
             partner.users[user_id].status.add(_change(fact, STATUS_OF[fact.kind]))
-        elif fact.kind in (CLIENT_CREATED, CLIENT_UPDATED):
+        elif fact.kind in (catalogue.CLIENT_CREATED, catalogue.CLIENT_UPDATED):
             history.country.add(_change(fact, fact.data["country"]))
-        elif fact.kind == CLIENT_SUBSCRIPTION_CHANGED:
+        elif fact.kind == catalogue.CLIENT_SUBSCRIPTION_CHANGED:
             mrr = Decimal(str(fact.data["mrr"]))
             history.subscription.add(_change(fact, ClientSubscription(mrr, fact.data["currency"])))
-        elif fact.kind in (CLIENT_USER_ADDED, CLIENT_USER_REMOVED):
-            added = fact.kind == CLIENT_USER_ADDED
+        elif fact.kind in (catalogue.CLIENT_USER_ADDED, catalogue.CLIENT_USER_REMOVED):
+            added = fact.kind == catalogue.CLIENT_USER_ADDED
             history.member(_id(fact.user_id)).add(_change(fact, added))
         elif fact.kind in (LINKED, UNLINKED):
             partner = history.partner(_id(fact.partner_id))
-            links = partner.links.setdefault(_id(fact.user_id), Timeline())
-            links.add(_change(fact, fact.kind == LINKED))
+            partner.link(_id(fact.user_id)).add(_change(fact, fact.kind == LINKED))
             if fact.kind == LINKED:  # linking again resumes ended services (M5)
                 partner.services_ended.add(_change(fact, False))
         elif fact.kind == ACCESS_REMOVED:
-            removals = history.partner(_id(fact.partner_id)).access_removed
-            removals.setdefault(_id(fact.user_id), Timeline()).add(_change(fact, True))
+            partner = history.partner(_id(fact.partner_id))
+            partner.access_removal(_id(fact.user_id)).add(_change(fact, True))
         elif fact.kind == SERVICES_ENDED:
             history.partner(_id(fact.partner_id)).services_ended.add(_change(fact, True))
-        elif fact.kind == ACTIVITY_PERFORMED:
+        elif fact.kind == catalogue.ACTIVITY_PERFORMED:
             activities.append(fact)
     for fact in activities:
         activity = Activity(

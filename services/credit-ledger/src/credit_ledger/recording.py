@@ -5,37 +5,24 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from keel.events.catalogue import (
-    ACTIVITY_PERFORMED,
-    CLIENT_CREATED,
-    CLIENT_SUBSCRIPTION_CHANGED,
-    CLIENT_UPDATED,
-    CLIENT_USER_ADDED,
-    CLIENT_USER_REMOVED,
-    PARTNER_EMPLOYEE_DOMAIN_CHANGED,
-    PARTNER_REGISTERED,
-    PARTNER_USER_ADDED,
-    PARTNER_USER_DEACTIVATED,
-    PARTNER_USER_REACTIVATED,
-    PARTNER_USER_REMOVED,
-)
+from keel.events import catalogue
 from keel.events.registry import Event
 
 # Event types whose facts the M-rules use; the others on the topics are acknowledged and ignored.
 RECORDED = frozenset(
     {
-        ACTIVITY_PERFORMED,
-        PARTNER_REGISTERED,
-        PARTNER_EMPLOYEE_DOMAIN_CHANGED,
-        PARTNER_USER_ADDED,
-        PARTNER_USER_DEACTIVATED,
-        PARTNER_USER_REACTIVATED,
-        PARTNER_USER_REMOVED,
-        CLIENT_CREATED,
-        CLIENT_UPDATED,
-        CLIENT_SUBSCRIPTION_CHANGED,
-        CLIENT_USER_ADDED,
-        CLIENT_USER_REMOVED,
+        catalogue.ACTIVITY_PERFORMED,
+        catalogue.PARTNER_REGISTERED,
+        catalogue.PARTNER_EMPLOYEE_DOMAIN_CHANGED,
+        catalogue.PARTNER_USER_ADDED,
+        catalogue.PARTNER_USER_DEACTIVATED,
+        catalogue.PARTNER_USER_REACTIVATED,
+        catalogue.PARTNER_USER_REMOVED,
+        catalogue.CLIENT_CREATED,
+        catalogue.CLIENT_UPDATED,
+        catalogue.CLIENT_SUBSCRIPTION_CHANGED,
+        catalogue.CLIENT_USER_ADDED,
+        catalogue.CLIENT_USER_REMOVED,
     }
 )
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from credit_ledger import repository
 from credit_ledger.config import SERVICE_NAME
 from credit_ledger.domain.attribution import attribute
-from credit_ledger.domain.checklist import UserInClient, users_in_client
+from credit_ledger.domain.checklist import users_in_client
 from credit_ledger.domain.policy import ManagedPolicy
 from credit_ledger.history import STATUS_OF, load_histories
 from credit_ledger.recording import LINKED, fact_row
@@ -30,12 +30,10 @@ from credit_ledger.schemas import (
     LedgerEntryRead,
     LedgerPage,
     LedgerQuery,
-    ManagedClientRead,
     ManagedPageQuery,
     ManagingPartnerRead,
     NotManagingPartnerRead,
     PartnerAttributionRead,
-    StepRead,
     UserInClientRead,
     WindowRead,
 )
@@ -111,44 +109,11 @@ async def partner_attribution(
         share_denominator=len(result.shares),
         credit=share.credit if share else Decimal(0),
         ends_on=share.verdict.ends_on if share else None,
-        users=[_user_in_client(u) for u in users_in_client(history, partner_id, as_of, policy)],
-    )
-
-
-def _user_in_client(user: UserInClient) -> UserInClientRead:
-    return UserInClientRead(
-        user_id=user.user_id,
-        email=user.email,
-        partner_employee=user.partner_employee,
-        status=user.status,
-        assignment=user.assignment,
-        member=user.member,
-        access_removed_on=user.access_removed_on,
-        services_ended_on=user.services_ended_on,
-        last_qualifying_activity_at=user.last_qualifying_at,
-        qualifies=user.qualifies,
-        activities=[
-            CountingActivityRead.model_validate(a, from_attributes=True) for a in user.counting
+        users=[
+            UserInClientRead.model_validate(user, from_attributes=True)
+            for user in users_in_client(history, partner_id, as_of, policy)
         ],
-        steps=[StepRead.model_validate(step, from_attributes=True) for step in user.steps],
     )
-
-
-async def _managed_on(
-    session: AsyncSession, partner_id: str, as_of: date
-) -> list[ManagedClientRead]:
-    connection = await repository.driver(session)
-    return [
-        ManagedClientRead(
-            client_id=row.client_id,
-            credit=row.amount,
-            currency=row.currency,
-            share_denominator=row.denominator,
-            country=row.country,
-            ends_on=row.ends_on,
-        )
-        for row in await repository.managed_on(connection, partner_id, as_of)
-    ]
 
 
 def _totals(amounts: Sequence[tuple[str, Decimal]]) -> dict[str, Decimal]:
@@ -173,12 +138,12 @@ async def expiring(
 ) -> ExpiringRead:
     """Clients whose credit ends within N days unless a new qualifying activity happens (M6)."""
     horizon = as_of + timedelta(days=within_days)
-    managed = await _managed_on(session, partner_id, as_of)
+    connection = await repository.driver(session)
     at_risk = [
         ExpiringClientRead(
-            client_id=c.client_id, ends_on=c.ends_on, credit_at_risk=c.credit, currency=c.currency
+            client_id=c.client_id, ends_on=c.ends_on, credit_at_risk=c.amount, currency=c.currency
         )
-        for c in managed
+        for c in await repository.managed_on(connection, partner_id, as_of)
         if c.ends_on is not None and c.ends_on <= horizon
     ]
     return ExpiringRead(
@@ -233,10 +198,9 @@ async def act_on_access(
         for f in await repository.partner_user_facts(session, partner_id, user_id)
     ):
         raise NotFound(f"user {user_id} is not a user of partner {partner_id}")
-    event_id = str(uuid4())
     fact = fact_row(
         source=SERVICE_NAME,
-        event_id=event_id,
+        event_id=str(uuid4()),
         kind=action,
         at=now,
         partner_id=partner_id,
@@ -244,17 +208,10 @@ async def act_on_access(
         user_id=user_id,
     )
     await repository.record_facts(await repository.driver(session), [fact])
-    touched = {client_id: Touch(now.astimezone(UTC).date(), [f"{SERVICE_NAME}/{event_id}"])}
+    touched = {client_id: Touch(now.astimezone(UTC).date(), [f"{SERVICE_NAME}/{fact['event_id']}"])}
     await refresh(session, derived=touched, policy=policy, recorded_at=now)
     await session.commit()
-    return AccessActionRead(
-        partner_id=partner_id,
-        client_id=client_id,
-        user_id=user_id,
-        action=action,
-        event_id=event_id,
-        at=now,
-    )
+    return AccessActionRead.model_validate({**fact, "action": action})  # the fact as recorded
 
 
 async def employees(
@@ -291,7 +248,7 @@ async def employees(
                         access_removed=user.access_removed_on is not None,
                         access_removed_on=user.access_removed_on,
                         services_ended_on=user.services_ended_on,
-                        last_qualifying_activity_at=user.last_qualifying_at,
+                        last_qualifying_activity_at=user.last_qualifying_activity_at,
                         qualifies=user.qualifies,
                     )
                 )

@@ -7,11 +7,10 @@ from sqlmodel import col
 
 from credit_ledger.tables import LedgerEntry
 from keel.digest import Row
-from keel.http.dependencies import SessionDep
-from keel.http.digest import StateDayDep
+from keel.http.dependencies import AsOfDep, SessionDep
 
 
-async def credit_state(session: SessionDep, day: StateDayDep) -> list[Row]:
+async def credit_state(session: SessionDep, day: AsOfDep) -> list[Row]:
     """Per partner and client, the last entry effective up to the day (the latest recorded for
     that day: a correction wins); credit that is 0 is no credit, whether an entry says so or not."""
     query = (

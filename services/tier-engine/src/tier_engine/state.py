@@ -2,13 +2,12 @@
 the latest revision of every month closed by the day (T3)."""
 
 from keel.digest import Row
-from keel.http.dependencies import SessionDep
-from keel.http.digest import StateDayDep
+from keel.http.dependencies import AsOfDep, SessionDep
 from tier_engine import repository
 from tier_engine.domain.calendar import latest_closed_month
 
 
-async def rollup_state(session: SessionDep, day: StateDayDep) -> list[Row]:
+async def rollup_state(session: SessionDep, day: AsOfDep) -> list[Row]:
     """Per month whose evaluated day is over by the day, and per partner, the document of the
     month's latest revision. The revision number is left out: re-running a rollup on the same
     inputs changes nothing."""

@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+
 from keel.events import topics
 from keel.events.payloads.account import (
     ClientAppsUsedV1,
@@ -50,6 +52,11 @@ CLIENT_SUBSCRIPTION_CHANGED = "client.subscription_changed"
 CLIENT_USER_ADDED = "client.user_added"
 CLIENT_USER_REMOVED = "client.user_removed"
 CLIENT_APPS_USED = "client.apps_used"
+CLIENT_RENEWAL_SCHEDULED = "client.renewal_scheduled"
+CLIENT_RENEWAL_DECIDED = "client.renewal_decided"
+CLIENT_ENGAGEMENT_SCORED = "client.engagement_scored"
+PARTNER_TEAM_ASSIGNED = "partner.team_assigned"
+PARTNER_TEAM_UNASSIGNED = "partner.team_unassigned"
 DEAL_CLOSED = "deal.closed"
 MANAGED_CREDIT_CHANGED = "managed_credit.changed"
 TIER_CHANGED = "tier.changed"
@@ -57,6 +64,13 @@ ROLLUP_COMPLETED = "rollup.completed"
 DOMAIN_REGISTERED = "domain.registered"
 DOMAIN_DEREGISTERED = "domain.deregistered"
 DOMAIN_EXPIRED = "domain.expired"
+
+
+def _v1(name: str, *, key: str, example: BaseModel, topic: str = ACCOUNT) -> EventType[Any]:
+    """Version 1 of `name`, whose payload model is its example's own class."""
+    return EventType(
+        name=name, version=1, payload=type(example), topic=topic, key=key, example=example
+    )
 
 
 _client = ClientV1(
@@ -70,12 +84,10 @@ _partner_user = PartnerUserChangedV1(partner_id="p-501", user_id="u-1001")
 _membership = ClientUserV1(client_id="c-2001", user_id="u-1001")
 
 UPSTREAM_TYPES: list[EventType[Any]] = [
-    EventType(
-        name=ACTIVITY_PERFORMED,
-        version=1,
-        payload=ActivityPerformedV1,
-        topic=topics.ACTIVITY.name,
+    _v1(
+        ACTIVITY_PERFORMED,
         key="client_id",
+        topic=topics.ACTIVITY.name,
         example=ActivityPerformedV1(
             user_id="u-1001",
             user_email="ana@agency.example",
@@ -85,11 +97,8 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
             asset_id="post-77",
         ),
     ),
-    EventType(
-        name=PARTNER_REGISTERED,
-        version=1,
-        payload=PartnerRegisteredV1,
-        topic=ACCOUNT,
+    _v1(
+        PARTNER_REGISTERED,
         key="partner_id",
         example=PartnerRegisteredV1(
             partner_id="p-501",
@@ -99,29 +108,20 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
             country="GB",
         ),
     ),
-    EventType(
-        name=PARTNER_EMPLOYEE_DOMAIN_CHANGED,
-        version=1,
-        payload=PartnerEmployeeDomainChangedV1,
-        topic=ACCOUNT,
+    _v1(
+        PARTNER_EMPLOYEE_DOMAIN_CHANGED,
         key="partner_id",
         example=PartnerEmployeeDomainChangedV1(
             partner_id="p-501", employee_email_domain="agency-group.example"
         ),
     ),
-    EventType(
-        name=PARTNER_CERTIFICATION_CHANGED,
-        version=1,
-        payload=PartnerCertificationChangedV1,
-        topic=ACCOUNT,
+    _v1(
+        PARTNER_CERTIFICATION_CHANGED,
         key="partner_id",
         example=PartnerCertificationChangedV1(partner_id="p-501", certified=True),
     ),
-    EventType(
-        name=PARTNER_USER_ADDED,
-        version=1,
-        payload=PartnerUserAddedV1,
-        topic=ACCOUNT,
+    _v1(
+        PARTNER_USER_ADDED,
         key="partner_id",
         example=PartnerUserAddedV1(
             partner_id="p-501",
@@ -131,32 +131,12 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
         ),
     ),
     *(
-        EventType(
-            name=change,
-            version=1,
-            payload=PartnerUserChangedV1,
-            topic=ACCOUNT,
-            key="partner_id",
-            example=_partner_user,
-        )
+        _v1(change, key="partner_id", example=_partner_user)
         for change in (PARTNER_USER_DEACTIVATED, PARTNER_USER_REACTIVATED, PARTNER_USER_REMOVED)
     ),
-    *(
-        EventType(
-            name=change,
-            version=1,
-            payload=ClientV1,
-            topic=ACCOUNT,
-            key="client_id",
-            example=_client,
-        )
-        for change in (CLIENT_CREATED, CLIENT_UPDATED)
-    ),
-    EventType(
-        name=CLIENT_SUBSCRIPTION_CHANGED,
-        version=1,
-        payload=ClientSubscriptionChangedV1,
-        topic=ACCOUNT,
+    *(_v1(change, key="client_id", example=_client) for change in (CLIENT_CREATED, CLIENT_UPDATED)),
+    _v1(
+        CLIENT_SUBSCRIPTION_CHANGED,
         key="client_id",
         example=ClientSubscriptionChangedV1(
             client_id="c-2001",
@@ -168,29 +148,16 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
         ),
     ),
     *(
-        EventType(
-            name=change,
-            version=1,
-            payload=ClientUserV1,
-            topic=ACCOUNT,
-            key="client_id",
-            example=_membership,
-        )
+        _v1(change, key="client_id", example=_membership)
         for change in (CLIENT_USER_ADDED, CLIENT_USER_REMOVED)
     ),
-    EventType(
-        name=CLIENT_APPS_USED,
-        version=1,
-        payload=ClientAppsUsedV1,
-        topic=ACCOUNT,
+    _v1(
+        CLIENT_APPS_USED,
         key="client_id",
         example=ClientAppsUsedV1(client_id="c-2001", apps=["crm", "email", "workflows"]),
     ),
-    EventType(
-        name="client.renewal_scheduled",
-        version=1,
-        payload=ClientRenewalScheduledV1,
-        topic=ACCOUNT,
+    _v1(
+        CLIENT_RENEWAL_SCHEDULED,
         key="client_id",
         example=ClientRenewalScheduledV1(
             client_id="c-2001",
@@ -208,29 +175,20 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
             ),
         ),
     ),
-    EventType(
-        name="client.renewal_decided",
-        version=1,
-        payload=ClientRenewalDecidedV1,
-        topic=ACCOUNT,
+    _v1(
+        CLIENT_RENEWAL_DECIDED,
         key="client_id",
         example=ClientRenewalDecidedV1(
             client_id="c-2001", renewal_date=date(2025, 9, 1), outcome=RenewalOutcome.RENEWED
         ),
     ),
-    EventType(
-        name="client.engagement_scored",
-        version=1,
-        payload=ClientEngagementScoredV1,
-        topic=ACCOUNT,
+    _v1(
+        CLIENT_ENGAGEMENT_SCORED,
         key="client_id",
         example=ClientEngagementScoredV1(client_id="c-2001", score=7),
     ),
-    EventType(
-        name="partner.team_assigned",
-        version=1,
-        payload=PartnerTeamAssignedV1,
-        topic=ACCOUNT,
+    _v1(
+        PARTNER_TEAM_ASSIGNED,
         key="partner_id",
         example=PartnerTeamAssignedV1(
             partner_id="p-501",
@@ -240,22 +198,17 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
             description="Your partner development manager: growth plans and programme questions",
         ),
     ),
-    EventType(
-        name="partner.team_unassigned",
-        version=1,
-        payload=PartnerTeamUnassignedV1,
-        topic=ACCOUNT,
+    _v1(
+        PARTNER_TEAM_UNASSIGNED,
         key="partner_id",
         example=PartnerTeamUnassignedV1(
             partner_id="p-501", role="partner_development_manager", email="robin@vendor-example.com"
         ),
     ),
-    EventType(
-        name=DEAL_CLOSED,
-        version=1,
-        payload=DealClosedV1,
-        topic=topics.DEAL.name,
+    _v1(
+        DEAL_CLOSED,
         key="partner_id",
+        topic=topics.DEAL.name,
         example=DealClosedV1(
             deal_id="d-9001",
             partner_id="p-501",
@@ -275,12 +228,10 @@ UPSTREAM_TYPES: list[EventType[Any]] = [
 UPSTREAM_EVENTS = EventRegistry(UPSTREAM_TYPES)
 
 INTERNAL_TYPES: list[EventType[Any]] = [
-    EventType(
-        name=MANAGED_CREDIT_CHANGED,
-        version=1,
-        payload=ManagedCreditChangedV1,
-        topic=topics.CREDIT.name,
+    _v1(
+        MANAGED_CREDIT_CHANGED,
         key="partner_id",
+        topic=topics.CREDIT.name,
         example=ManagedCreditChangedV1(
             partner_id="p-501",
             client_id="c-2001",
@@ -294,12 +245,10 @@ INTERNAL_TYPES: list[EventType[Any]] = [
             recorded_at=datetime(2025, 3, 14, 9, 30, 2, tzinfo=UTC),
         ),
     ),
-    EventType(
-        name=TIER_CHANGED,
-        version=1,
-        payload=TierChangedV1,
-        topic=topics.TIER.name,
+    _v1(
+        TIER_CHANGED,
         key="partner_id",
+        topic=topics.TIER.name,
         example=TierChangedV1(
             partner_id="p-501",
             month="2025-03",
@@ -311,12 +260,10 @@ INTERNAL_TYPES: list[EventType[Any]] = [
             evaluated_on=date(2025, 3, 15),
         ),
     ),
-    EventType(
-        name=ROLLUP_COMPLETED,
-        version=1,
-        payload=RollupCompletedV1,
-        topic=topics.TIER.name,
+    _v1(
+        ROLLUP_COMPLETED,
         key="month",
+        topic=topics.TIER.name,
         example=RollupCompletedV1(
             month="2025-03",
             revision=1,
@@ -326,12 +273,10 @@ INTERNAL_TYPES: list[EventType[Any]] = [
             tier_counts={"partner": 900, "gold": 200, "platinum": 80, "diamond": 15, "elite": 5},
         ),
     ),
-    EventType(
-        name=DOMAIN_REGISTERED,
-        version=1,
-        payload=DomainRegisteredV1,
-        topic=topics.CAPACITY.name,
+    _v1(
+        DOMAIN_REGISTERED,
         key="partner_id",
+        topic=topics.CAPACITY.name,
         example=DomainRegisteredV1(
             registration_id="r-7001",
             partner_id="p-501",
@@ -342,12 +287,10 @@ INTERNAL_TYPES: list[EventType[Any]] = [
         ),
     ),
     *(
-        EventType(
-            name=ending,
-            version=1,
-            payload=DomainRegistrationEndedV1,
-            topic=topics.CAPACITY.name,
+        _v1(
+            ending,
             key="partner_id",
+            topic=topics.CAPACITY.name,
             example=DomainRegistrationEndedV1(
                 registration_id="r-7001",
                 partner_id="p-501",

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Annotated, Any, Generic, Literal, TypeVar, Union
+from typing import Annotated, Any, Generic, Literal, NotRequired, TypedDict, TypeVar, Union, Unpack
 
 from pydantic import BaseModel, Discriminator, Tag, TypeAdapter, ValidationError, create_model
 
@@ -19,6 +19,16 @@ from keel.kafka.publisher import Message
 P = TypeVar("P", bound=BaseModel)
 
 SCHEMA_URN = "urn:partner-credit:event"
+
+
+class Stamp(TypedDict):
+    """What tells one event from another of its type: its id, who says it and when, and the
+    aggregate it is about (CloudEvents `subject`)."""
+
+    id: str
+    source: str
+    time: datetime
+    subject: NotRequired[str | None]
 
 
 class EventRejected(Exception):
@@ -170,16 +180,7 @@ class EventRegistry:
             ) from error
         return Event(envelope, payload, spec)
 
-    def envelope(
-        self,
-        type_name: str,
-        payload: BaseModel,
-        *,
-        id: str,
-        source: str,
-        time: datetime,
-        subject: str | None = None,
-    ) -> CloudEvent:
+    def envelope(self, type_name: str, payload: BaseModel, **stamp: Unpack[Stamp]) -> CloudEvent:
         """A new envelope of the newest version of `type_name` around `payload`."""
         versions = self._types.get(type_name)
         if not versions:
@@ -190,27 +191,12 @@ class EventRegistry:
             raise TypeError(f"{type_name} carries {expected}, not {got}")
         return CloudEvent(
             specversion="1.0",
-            id=id,
-            source=source,
             type=spec.name,
-            time=time,
-            subject=subject,
             dataschema=spec.dataschema,
             data=payload.model_dump(mode="json", exclude_none=True),
+            **stamp,
         )
 
-    def message(
-        self,
-        type_name: str,
-        payload: BaseModel,
-        *,
-        id: str,
-        source: str,
-        time: datetime,
-        subject: str | None = None,
-    ) -> Message:
+    def message(self, type_name: str, payload: BaseModel, **stamp: Unpack[Stamp]) -> Message:
         """An outgoing event as its Kafka message, checked as any consumer will parse it."""
-        envelope = self.envelope(
-            type_name, payload, id=id, source=source, time=time, subject=subject
-        )
-        return self.parse(envelope).message()
+        return self.parse(self.envelope(type_name, payload, **stamp)).message()

@@ -5,14 +5,15 @@ per request that costs more than the work they do.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keel.auth import Principal, Scope
-from keel.clock import Clock
+from keel.clock import Clock, today
 from keel.errors import Forbidden, Unauthorized
 from keel.runtime import Runtime
 
@@ -39,6 +40,17 @@ async def get_clock(runtime: RuntimeDep) -> Clock:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+async def get_as_of(
+    clock: ClockDep,
+    as_of: Annotated[date | None, Query(description="A UTC day; today when absent")] = None,
+) -> date:
+    """The day a read is as of: the `as_of` query parameter, else today by the runtime's clock."""
+    return as_of or today(clock)
+
+
+AsOfDep = Annotated[date, Depends(get_as_of)]
 
 
 async def get_principal(

@@ -1,30 +1,19 @@
 """`GET /v1/state/digest?as_of=YYYY-MM-DD` (admin), the same in every service (issue 12 point 8).
 
 A service gives the rows of its canonical state as a dependency that takes the day
-(`StateDayDep`); this route turns them into the digest (keel.digest).
+(`AsOfDep`); this route turns them into the digest (keel.digest).
 """
 
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from keel.clock import today
 from keel.digest import Row, state_digest
 from keel.http.app import API_PREFIX
-from keel.http.dependencies import AdminDep, ClockDep, RuntimeDep
-
-
-async def get_state_day(
-    clock: ClockDep,
-    as_of: Annotated[date | None, Query(description="A UTC day; today when absent")] = None,
-) -> date:
-    return as_of or today(clock)
-
-
-StateDayDep = Annotated[date, Depends(get_state_day)]
+from keel.http.dependencies import AdminDep, AsOfDep, RuntimeDep
 
 
 class StateDigestRead(BaseModel):
@@ -40,7 +29,7 @@ def digest_router(state_rows: Callable[..., Awaitable[Iterable[Row]]]) -> APIRou
     @router.get("/digest", response_model=StateDigestRead)
     async def read_state_digest(
         _: AdminDep,
-        day: StateDayDep,
+        day: AsOfDep,
         rows: Annotated[Iterable[Row], Depends(state_rows)],
         runtime: RuntimeDep,
     ) -> StateDigestRead:

@@ -1,7 +1,11 @@
-"""Sample events as upstream producers send them (JSON-ready dicts), for tests and benchmarks."""
+"""Sample events as upstream producers send them (JSON-ready dicts), for tests and benchmarks, and
+events as Kafka messages for the tests that put them on a topic themselves."""
 
 from datetime import datetime
+from itertools import count
 from typing import Any
+
+from pydantic import BaseModel
 
 from keel.events.catalogue import (
     ACTIVITY_PERFORMED,
@@ -9,9 +13,43 @@ from keel.events.catalogue import (
     CLIENT_SUBSCRIPTION_CHANGED,
     CLIENT_USER_ADDED,
     DEAL_CLOSED,
+    EVENTS,
     PARTNER_REGISTERED,
     PARTNER_USER_ADDED,
 )
+from keel.events.payloads.account import PartnerRegisteredV1, PartnerType
+from keel.kafka.publisher import Message
+
+_numbered = count(1)
+
+
+def produced(type_name: str, payload: BaseModel, when: datetime, event_id: str = "") -> Message:
+    """`payload` as the Kafka message its producer puts on the topic: from source `test`, with
+    `event_id` or else the next `ev-N`."""
+    event_id = event_id or f"ev-{next(_numbered)}"
+    return EVENTS.message(type_name, payload, id=event_id, source="test", time=when)
+
+
+def partner_registered(
+    partner_id: str,
+    when: datetime,
+    *,
+    partner_type: PartnerType = PartnerType.SOLUTIONS,
+    employee_email_domain: str = "",
+) -> Message:
+    """`partner.registered` as a message; its employees' domain `<partner_id>.example` unless
+    given."""
+    return produced(
+        PARTNER_REGISTERED,
+        PartnerRegisteredV1(
+            partner_id=partner_id,
+            name=partner_id,
+            partner_type=partner_type,
+            employee_email_domain=employee_email_domain or f"{partner_id}.example",
+            country="GB",
+        ),
+        when,
+    )
 
 
 def upstream_event(

@@ -1,11 +1,11 @@
 from fastapi import APIRouter, status
 
 from credit_ledger import service
-from credit_ledger.dependencies import AccessDep, AsOfDep, PolicyDep
+from credit_ledger.dependencies import AccessDep, PolicyDep
 from credit_ledger.recording import ACCESS_REMOVED, LINKED, SERVICES_ENDED, UNLINKED
 from credit_ledger.schemas import AccessActionRead, EmployeesRead, RemoveAccess
 from keel.http.app import API_PREFIX
-from keel.http.dependencies import PartnerReaderDep, PartnerWriterDep, SessionDep
+from keel.http.dependencies import AsOfDep, PartnerReaderDep, PartnerWriterDep, SessionDep
 
 router = APIRouter(prefix=API_PREFIX, tags=["client access"])
 
@@ -13,54 +13,32 @@ USER_CLIENT = "/partners/{partner_id}/users/{user_id}/clients/{client_id}"
 
 
 @router.post(f"{USER_CLIENT}/link", status_code=status.HTTP_201_CREATED)
-async def link_user(
-    partner_id: str,
-    user_id: str,
-    client_id: str,
-    access: AccessDep,
-    _: PartnerWriterDep,
-) -> AccessActionRead:
+async def link_user(user_id: str, access: AccessDep, _: PartnerWriterDep) -> AccessActionRead:
     """Assign a user to a client by hand (M4): contractors and other domains earn credit only
     from activities after this."""
-    return await access.take(LINKED, partner_id, client_id, user_id)
+    return await access.take(LINKED, user_id)
 
 
 @router.delete(f"{USER_CLIENT}/link")
-async def unlink_user(
-    partner_id: str,
-    user_id: str,
-    client_id: str,
-    access: AccessDep,
-    _: PartnerWriterDep,
-) -> AccessActionRead:
+async def unlink_user(user_id: str, access: AccessDep, _: PartnerWriterDep) -> AccessActionRead:
     """End a manual assignment (M4)."""
-    return await access.take(UNLINKED, partner_id, client_id, user_id)
+    return await access.take(UNLINKED, user_id)
 
 
 @router.post(f"{USER_CLIENT}/remove-access")
 async def remove_access(
-    partner_id: str,
-    user_id: str,
-    client_id: str,
-    confirmation: RemoveAccess,
-    access: AccessDep,
-    _: PartnerWriterDep,
+    user_id: str, confirmation: RemoveAccess, access: AccessDep, _: PartnerWriterDep
 ) -> AccessActionRead:
     """Remove the user's access to the client, confirmed by `{"confirm": "REMOVE"}`: managed
     credit through this user stops today; only the client can restore the user (M5)."""
-    return await access.take(ACCESS_REMOVED, partner_id, client_id, user_id)
+    return await access.take(ACCESS_REMOVED, user_id)
 
 
 @router.post("/partners/{partner_id}/clients/{client_id}/end-services")
-async def end_services(
-    partner_id: str,
-    client_id: str,
-    access: AccessDep,
-    _: PartnerWriterDep,
-) -> AccessActionRead:
+async def end_services(access: AccessDep, _: PartnerWriterDep) -> AccessActionRead:
     """The partner ends its services for the client: managed credit stops today (M5), until it
     links a user to the client again."""
-    return await access.take(SERVICES_ENDED, partner_id, client_id)
+    return await access.take(SERVICES_ENDED)
 
 
 @router.get("/partners/{partner_id}/employees", response_model=EmployeesRead)

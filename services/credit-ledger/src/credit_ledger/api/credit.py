@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from credit_ledger import service
-from credit_ledger.dependencies import AsOfDep, PolicyDep
+from credit_ledger.dependencies import PolicyDep
 from credit_ledger.schemas import (
     AttributionRead,
     ExpiringRead,
@@ -14,7 +14,7 @@ from credit_ledger.schemas import (
     PartnerAttributionRead,
 )
 from keel.http.app import API_PREFIX
-from keel.http.dependencies import AdminDep, PartnerReaderDep, SessionDep
+from keel.http.dependencies import AdminDep, AsOfDep, PartnerReaderDep, SessionDep
 
 JSON = "application/json"
 router = APIRouter(prefix=API_PREFIX, tags=["managed credit"])

@@ -39,7 +39,8 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class UserInClient:
-    """Where one of the partner's users stands in the client on the day."""
+    """Where one of the partner's users stands in the client on the day (named as the API
+    names it: the service reads it into UserInClientRead attribute by attribute)."""
 
     user_id: str
     email: str
@@ -49,8 +50,8 @@ class UserInClient:
     member: bool
     access_removed_on: date | None
     services_ended_on: date | None
-    last_qualifying_at: datetime | None  # the last qualifying activity on or before the day
-    counting: tuple[CountingActivity, ...]  # what counts on the day (M1, M2)
+    last_qualifying_activity_at: datetime | None  # the last one on or before the day
+    activities: tuple[CountingActivity, ...]  # what counts on the day (M1, M2)
     steps: tuple[Step, ...]
 
     @property
@@ -113,8 +114,8 @@ def _user_in_client(
         member=member,
         access_removed_on=removed_on,
         services_ended_on=ended_on,
-        last_qualifying_at=qualifying[-1].occurred_at if qualifying else None,
-        counting=found,
+        last_qualifying_activity_at=qualifying[-1].occurred_at if qualifying else None,
+        activities=found,
         steps=steps,
     )
 

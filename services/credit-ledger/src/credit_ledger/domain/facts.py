@@ -114,6 +114,16 @@ class PartnerInClient:
     services_ended: Timeline[bool] = field(default_factory=Timeline)
     activities: list[Activity] = field(default_factory=list)
 
+    def user(self, user_id: str, email: str = "", partner_employee: bool = False) -> PartnerUser:
+        """The user, first known with this email and employee flag."""
+        return self.users.setdefault(user_id, PartnerUser(user_id, email, partner_employee))
+
+    def link(self, user_id: str) -> Timeline[bool]:
+        return self.links.setdefault(user_id, Timeline())
+
+    def access_removal(self, user_id: str) -> Timeline[bool]:
+        return self.access_removed.setdefault(user_id, Timeline())
+
     def add_activity(self, activity: Activity) -> None:
         if activity not in self.activities:
             insort(self.activities, activity, key=lambda a: (a.occurred_at, a.event_id))

@@ -1,24 +1,8 @@
-"""keel v2: commits no longer NOTIFY the outbox relay (it polls adaptively)
+"""keel v2: commits no longer NOTIFY the outbox relay (it polls adaptively)"""
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-12-02
+from keel.migrations import OUTBOX_WITHOUT_NOTIFY
 
-"""
+revision = "0002"
+down_revision = "0001"
 
-from collections.abc import Sequence
-
-from keel.migrations import outbox_with_notify_v1, outbox_without_notify_v2
-
-revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
-
-
-def upgrade() -> None:
-    outbox_without_notify_v2()
-
-
-def downgrade() -> None:
-    outbox_with_notify_v1()
+upgrade, downgrade = OUTBOX_WITHOUT_NOTIFY.upgrade, OUTBOX_WITHOUT_NOTIFY.downgrade

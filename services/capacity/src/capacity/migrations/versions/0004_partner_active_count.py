@@ -1,20 +1,10 @@
-"""partner_capacity.active_count: an upper bound of the active registrations (C2)
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-02
-
-"""
-
-from collections.abc import Sequence
+"""partner_capacity.active_count: an upper bound of the active registrations (C2)"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0004"
+down_revision = "0003"
 
 
 def upgrade() -> None:

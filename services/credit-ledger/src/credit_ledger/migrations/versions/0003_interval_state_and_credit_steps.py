@@ -1,23 +1,11 @@
-"""interval state and the credit-step read table
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-02 13:20:00
-
-"""
-
-from collections.abc import Sequence
+"""interval state and the credit-step read table"""
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-# revision identifiers, used by Alembic.
-revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0003"
+down_revision = "0002"
 
 
 def upgrade() -> None:
@@ -26,25 +14,25 @@ def upgrade() -> None:
     credit the next effective day whose credit is 0."""
     op.create_table(
         "interval_state",
-        sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("client_id", sa.String(), nullable=False),
         sa.Column("state", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.PrimaryKeyConstraint("client_id", name=op.f("pk_interval_state")),
     )
     op.create_table(
         "credit_step",
-        sa.Column("partner_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("partner_id", sa.String(), nullable=False),
+        sa.Column("client_id", sa.String(), nullable=False),
         sa.Column("effective_on", sa.Date(), nullable=False),
         sa.Column("amount", sa.Numeric(), nullable=False),
-        sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("currency", sa.String(), nullable=False),
         sa.Column("denominator", sa.Integer(), nullable=False),
-        sa.Column("country", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("country", sa.String(), nullable=True),
         sa.Column("ends_on", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint(
             "partner_id", "client_id", "effective_on", name=op.f("pk_credit_step")
         ),
     )
-    op.create_index(op.f("ix_credit_step_client_id"), "credit_step", ["client_id"], unique=False)
+    op.create_index(op.f("ix_credit_step_client_id"), "credit_step", ["client_id"])
     op.execute(
         """
         INSERT INTO credit_step
@@ -66,7 +54,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
-    op.drop_index(op.f("ix_credit_step_client_id"), table_name="credit_step")
+    # dropping a table drops its indexes
     op.drop_table("credit_step")
     op.drop_table("interval_state")

@@ -1,21 +1,11 @@
-"""the portal's facts: client profiles, renewals, engagement, team, relationship index
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-12-02
-
-"""
-
-from collections.abc import Sequence
+"""the portal's facts: client profiles, renewals, engagement, team, relationship index"""
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0002"
+down_revision = "0001"
 
 MOMENT = sa.DateTime(timezone=True)
 
@@ -113,7 +103,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_sold_deal_partner_id_closed_on"), table_name="sold_deal")
+    # dropping a table drops its indexes
     for table in (
         "sold_deal",
         "managed_credit",
