@@ -7,8 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keel.events import topics
-from keel.events.catalogue import EVENTS
+from keel.events import catalogue, topics
 from keel.events.payloads.account import (
     ClientAppsUsedV1,
     ClientEngagementScoredV1,
@@ -98,17 +97,17 @@ SUBSCRIPTION = Subscription(
     name="partner-portal",
     topics=[topics.ACCOUNT.name, topics.CREDIT.name, topics.DEAL.name],
     handlers={
-        "client.created": client_changed,
-        "client.updated": client_changed,
-        "client.subscription_changed": subscription_changed,
-        "client.apps_used": apps_used,
-        "client.engagement_scored": engagement_scored,
-        "client.renewal_scheduled": renewal_scheduled,
-        "client.renewal_decided": renewal_decided,
-        "partner.team_assigned": team_assigned,
-        "partner.team_unassigned": team_unassigned,
-        "managed_credit.changed": managed_credit_changed,
-        "deal.closed": deal_closed,
+        catalogue.CLIENT_CREATED: client_changed,
+        catalogue.CLIENT_UPDATED: client_changed,
+        catalogue.CLIENT_SUBSCRIPTION_CHANGED: subscription_changed,
+        catalogue.CLIENT_APPS_USED: apps_used,
+        catalogue.CLIENT_ENGAGEMENT_SCORED: engagement_scored,
+        catalogue.CLIENT_RENEWAL_SCHEDULED: renewal_scheduled,
+        catalogue.CLIENT_RENEWAL_DECIDED: renewal_decided,
+        catalogue.PARTNER_TEAM_ASSIGNED: team_assigned,
+        catalogue.PARTNER_TEAM_UNASSIGNED: team_unassigned,
+        catalogue.MANAGED_CREDIT_CHANGED: managed_credit_changed,
+        catalogue.DEAL_CLOSED: deal_closed,
     },
-    registry=EVENTS,
+    registry=catalogue.EVENTS,
 )

@@ -4,12 +4,12 @@ token it came with), the use-case bundle, the as-of day."""
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from keel.clock import today
 from keel.errors import FieldError, Unauthorized, ValidationFailed
-from keel.http.dependencies import ClockDep, PartnerReaderDep, SessionDep
+from keel.http import dependencies
+from keel.http.dependencies import PartnerReaderDep, SessionDep
 from partner_portal.config import PortalSettings
 from partner_portal.domain.policy import PortalPolicy
 from partner_portal.owners import Portal
@@ -46,12 +46,8 @@ def in_force(policy: PortalPolicy, day: date, field: str = "as_of") -> date:
     return day
 
 
-async def get_as_of(
-    request: Request,
-    clock: ClockDep,
-    as_of: Annotated[date | None, Query(description="A UTC day; today when absent")] = None,
-) -> date:
-    return in_force(request.app.state.policy, as_of or today(clock))
+async def get_as_of(request: Request, day: dependencies.AsOfDep) -> date:
+    return in_force(request.app.state.policy, day)
 
 
 PortalDep = Annotated[Portal, Depends(get_portal)]

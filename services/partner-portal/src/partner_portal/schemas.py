@@ -5,29 +5,15 @@ answered (an unavailable section is null, never a 500)."""
 import csv
 import io
 from datetime import date, datetime
-from typing import Any, Literal, Self
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from keel.http.schemas import Schema
 from keel.money import Amount
 from partner_portal.domain.clients import Band, Order, Relationship, Sort
 
 Availability = Literal["ok", "unavailable", "not_found"]
-
-
-class Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @classmethod
-    def from_attributes(cls, source: object, **derived: Any) -> Self:
-        """The fields `source` holds under the same names, read as `from_attributes` reads them,
-        with the derived ones given."""
-        held = {
-            name: getattr(source, name)
-            for name in cls.model_fields.keys() - derived.keys()
-            if hasattr(source, name)
-        }
-        return cls.model_validate(held | derived, from_attributes=True)
 
 
 class SectionRead(Schema):

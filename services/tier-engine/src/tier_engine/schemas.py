@@ -8,8 +8,6 @@ from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     NonNegativeInt,
     model_validator,
@@ -18,25 +16,11 @@ from pydantic import (
 from keel.events.payloads.common import Country, Currency
 from keel.events.payloads.deal import DealType
 from keel.events.payloads.tier import MonthText
+from keel.http.schemas import Schema
 from keel.money import Amount
 from tier_engine.domain.calendar import Month as CalendarMonth
 
 NonNegative = Annotated[Amount, Field(ge=Decimal(0))]
-
-
-class Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @classmethod
-    def from_attributes(cls, source: object, **derived: Any) -> Self:
-        """The fields `source` holds under the same names, read as `from_attributes` reads them,
-        with the derived ones given."""
-        held = {
-            name: getattr(source, name)
-            for name in cls.model_fields.keys() - derived.keys()
-            if hasattr(source, name)
-        }
-        return cls.model_validate(held | derived, from_attributes=True)
 
 
 def _on_the_calendar(text: str) -> str:

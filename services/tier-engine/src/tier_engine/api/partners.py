@@ -1,11 +1,9 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from keel.clock import today
 from keel.http.app import API_PREFIX
-from keel.http.dependencies import ClockDep, PartnerReaderDep, SessionDep
+from keel.http.dependencies import AsOfDep, ClockDep, PartnerReaderDep, SessionDep
 from tier_engine.dependencies import MonthDep, PolicyDep
 from tier_engine.schemas import (
     BreakdownQuery,
@@ -49,14 +47,11 @@ async def read_client_history(
     client_id: str,
     session: SessionDep,
     policy: PolicyDep,
-    clock: ClockDep,
     _: PartnerReaderDep,
-    as_of: Annotated[date | None, Query(description="Today (UTC) when absent")] = None,
+    as_of: AsOfDep,
 ) -> ClientHistoryRead:
     """Deals and managed credit for the client over time, active vs expired points (T5)."""
-    return await breakdown.client_history(
-        session, policy, partner_id, client_id, as_of or today(clock)
-    )
+    return await breakdown.client_history(session, policy, partner_id, client_id, as_of)
 
 
 @router.get("/progress", response_model=ProgressRead)
