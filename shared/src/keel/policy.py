@@ -5,9 +5,9 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from keel.errors import FieldError, ValidationFailed
 
@@ -45,13 +45,6 @@ def in_force(versions: Sequence[V], day: date) -> V:
     return versions[index]
 
 
-def check_ordered(name: str, versions: Sequence[Versioned]) -> None:
-    """A policy needs at least one version, with strictly increasing days."""
-    days = [v.effective_from for v in versions]
-    if not days or days != sorted(set(days)):
-        raise ValueError(f"{name}: versions must exist, with increasing effective_from")
-
-
 def read_policy_files(directory: Path) -> dict[str, Any]:
     """Every `*.toml` in the directory, merged: a service's packaged policies, or the ConfigMap
     mounted where SERVICE_POLICY_DIR points."""
@@ -61,9 +54,53 @@ def read_policy_files(directory: Path) -> dict[str, Any]:
     return data
 
 
-def first_evaluable_day(*families: Sequence[Versioned]) -> date:
-    """The first day on which every one of the policy families has a version in force."""
-    return max(versions[0].effective_from for versions in families)
+def _is_family(annotation: Any) -> bool:
+    """`tuple[SomeVersion, ...]`: a family of versions."""
+    args = get_args(annotation)
+    return (
+        get_origin(annotation) is tuple
+        and len(args) == 2
+        and args[1] is Ellipsis
+        and isinstance(args[0], type)
+        and issubclass(args[0], Versioned)
+    )
+
+
+class Policies(BaseModel):
+    """A service's policies as its `*.toml` files state them. Each field annotated
+    `tuple[SomeVersion, ...]` is a family of versions, which must exist with increasing days
+    (checked at load); other fields are plain settings of the policy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Where the service's packaged policy files are.
+    directory: ClassVar[Path]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        for name, versions in self.families().items():
+            days = [v.effective_from for v in versions]
+            if not days or days != sorted(set(days)):
+                raise ValueError(f"{name}: versions must exist, with increasing effective_from")
+        return self
+
+    def families(self) -> dict[str, Sequence[Versioned]]:
+        return {
+            name: getattr(self, name)
+            for name, field in type(self).model_fields.items()
+            if _is_family(field.annotation)
+        }
+
+    @property
+    def first_day(self) -> date:
+        """The first day on which every family has a version in force: no earlier day can be
+        evaluated (issue 12 point 3)."""
+        return max(versions[0].effective_from for versions in self.families().values())
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> Self:
+        """The policies in `directory` (a mounted ConfigMap), else the packaged ones."""
+        return cls.model_validate(read_policy_files(directory or cls.directory))
 
 
 def require_evaluable(day: date, first_day: date, field: str) -> date:

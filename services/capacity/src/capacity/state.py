@@ -17,7 +17,7 @@ from keel.policy import require_evaluable
 async def capacity_state(session: SessionDep, policy: PolicyDep, day: AsOfDep) -> list[Row]:
     """Registrations by domain (their ids are generated, so left out) and limits by partner,
     at the limits of the policy in force on the day and each partner's current tier."""
-    version = policy.on(require_evaluable(day, policy.version[0].effective_from, "as_of"))
+    version = policy.on(require_evaluable(day, policy.first_day, "as_of"))
     end = day_end(day)
     active = select(
         col(Registration.partner_id),

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from keel.errors import FieldError, Unauthorized, ValidationFailed
+from keel.errors import Unauthorized
 from keel.http import dependencies
 from keel.http.dependencies import PartnerReaderDep, SessionDep
+from keel.policy import require_evaluable
 from partner_portal.config import PortalSettings
 from partner_portal.domain.policy import PortalPolicy
 from partner_portal.owners import Portal
@@ -38,16 +39,10 @@ async def get_portal(
     return Portal(session, upstreams, policy, settings, caller)
 
 
-def in_force(policy: PortalPolicy, day: date, field: str = "as_of") -> date:
-    """A day the portal's policies cover; an earlier one is a 422 naming the field."""
-    if day < policy.first_day:
-        reason = f"must be on or after {policy.first_day}, the first day of the portal's policies"
-        raise ValidationFailed(f"{field}: {reason}", errors=[FieldError(field, reason)])
-    return day
-
-
 async def get_as_of(request: Request, day: dependencies.AsOfDep) -> date:
-    return in_force(request.app.state.policy, day)
+    """A day the portal's policies cover; an earlier one is a 422 naming the field."""
+    policy: PortalPolicy = request.app.state.policy
+    return require_evaluable(day, policy.first_day, "as_of")
 
 
 PortalDep = Annotated[Portal, Depends(get_portal)]

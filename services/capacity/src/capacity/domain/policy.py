@@ -1,27 +1,21 @@
 """Capacity policies (C2 limits, C3 reserved domains, C4 expiry): effective-dated data, validated
 at load, chosen by the moment a registration is made."""
 
-from bisect import bisect_right
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Self
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from keel.domains import NotADomain, registrable_domain
 from keel.events.payloads.account import PartnerType
 from keel.events.payloads.tier import Tier
-from keel.policy import read_policy_files
+from keel.policy import Policies, Versioned, in_force
 
 POLICY_DIR = Path(__file__).parent.parent / "policies"
 
 
-class CapacityVersion(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    version: str
-    effective_from: date
-    note: str = ""
+class CapacityVersion(Versioned):
     tier_limits: dict[Tier, int] = Field(description="C2: the limit of each tier")
     partner_type_limits: dict[PartnerType, int] = Field(
         default_factory=dict, description="C2: a limit that holds regardless of tier"
@@ -74,25 +68,11 @@ class CapacityVersion(BaseModel):
         return domain in self.reserved_domains
 
 
-class CapacityPolicy(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class CapacityPolicy(Policies):
+    directory: ClassVar[Path] = POLICY_DIR
 
     version: tuple[CapacityVersion, ...]
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        days = [v.effective_from for v in self.version]
-        if not days or days != sorted(set(days)):
-            raise ValueError("versions must exist, with increasing effective_from")
-        return self
-
     def on(self, day: date) -> CapacityVersion:
         """The version in force on the day."""
-        index = bisect_right([v.effective_from for v in self.version], day) - 1
-        if index < 0:
-            raise LookupError(f"no capacity policy in force on {day}")
-        return self.version[index]
-
-    @classmethod
-    def load(cls, directory: Path | None = None) -> Self:
-        return cls.model_validate(read_policy_files(directory or POLICY_DIR))
+        return in_force(self.version, day)

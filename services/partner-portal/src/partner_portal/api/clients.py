@@ -5,8 +5,9 @@ from fastapi import APIRouter, Query, Request, Response
 from keel.clock import today
 from keel.http.app import API_PREFIX
 from keel.http.dependencies import ClockDep
+from keel.policy import require_evaluable
 from partner_portal import service
-from partner_portal.dependencies import AsOfDep, PortalDep, in_force
+from partner_portal.dependencies import AsOfDep, PortalDep
 from partner_portal.schemas import ClientDetailRead, ClientsPage, ClientsQuery
 
 router = APIRouter(prefix=API_PREFIX + "/partners/{partner_id}", tags=["clients"])
@@ -30,7 +31,7 @@ async def read_clients(
     engagement band (D4), MRR and currency, the partner's managed credit and share (from the
     ledger), the next renewal date. Searched by name or domain, filtered by relationship,
     ordered, paginated. `Accept: text/csv` gives the same rows as CSV."""
-    day = in_force(portal.policy, wanted.as_of or today(clock))
+    day = require_evaluable(wanted.as_of or today(clock), portal.policy.first_day, "as_of")
     page = await service.clients_page(portal, partner_id, wanted, day)
     if CSV in request.headers.get("accept", ""):
         return Response(page.to_csv(), media_type=CSV)

@@ -3,11 +3,11 @@ effective-dated data, validated at load, chosen by the as-of day."""
 
 from datetime import date
 from pathlib import Path
-from typing import Self
+from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from keel.policy import Versioned, check_ordered, in_force, read_policy_files
+from keel.policy import Policies, Versioned, in_force
 
 POLICY_DIR = Path(__file__).parent.parent / "policies"
 
@@ -44,32 +44,12 @@ class IndexVersion(Versioned):
     sold_window_months: int = Field(ge=1, description="S2 as the tier engine applies it")
 
 
-class PortalPolicy(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class PortalPolicy(Policies):
+    directory: ClassVar[Path] = POLICY_DIR
 
     alerts: tuple[AlertsVersion, ...]
     engagement: tuple[EngagementVersion, ...]
     index: tuple[IndexVersion, ...]
-
-    @model_validator(mode="after")
-    def _versions_ordered(self) -> Self:
-        check_ordered("alerts", self.alerts)
-        check_ordered("engagement", self.engagement)
-        check_ordered("index", self.index)
-        return self
-
-    @classmethod
-    def load(cls, directory: Path | None = None) -> "PortalPolicy":
-        return cls.model_validate(read_policy_files(directory or POLICY_DIR))
-
-    @property
-    def first_day(self) -> date:
-        """The first day every policy is in force: earlier days have no rules to read by."""
-        return max(
-            self.alerts[0].effective_from,
-            self.engagement[0].effective_from,
-            self.index[0].effective_from,
-        )
 
     def alerts_on(self, day: date) -> AlertsVersion:
         return in_force(self.alerts, day)

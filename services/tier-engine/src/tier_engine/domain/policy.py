@@ -5,14 +5,14 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from keel.events.payloads.common import COUNTRY_CODES, CURRENCY_CODES
 from keel.events.payloads.deal import DealType
 from keel.events.payloads.tier import Tier
-from keel.policy import Versioned, check_ordered, first_evaluable_day, in_force, read_policy_files
+from keel.policy import Policies, Versioned, in_force
 
 POLICY_DIR = Path(__file__).parent.parent / "policies"
 Positive = Field(gt=Decimal(0))
@@ -133,8 +133,8 @@ class RegistrationRequired(Versioned):
     required: bool
 
 
-class TierPolicy(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class TierPolicy(Policies):
+    directory: ClassVar[Path] = POLICY_DIR
 
     currency_units: tuple[CurrencyUnits, ...]
     rates: tuple[Rates, ...]
@@ -142,18 +142,6 @@ class TierPolicy(BaseModel):
     tier_models: tuple[TierModel, ...]
     sold_window: tuple[SoldWindow, ...]
     registration_required: tuple[RegistrationRequired, ...]
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        for name in type(self).model_fields:
-            check_ordered(name, getattr(self, name))
-        return self
-
-    @property
-    def first_day(self) -> date:
-        """The first day every S, P and T policy has a version in force: the first that can be
-        evaluated."""
-        return first_evaluable_day(*(getattr(self, name) for name in type(self).model_fields))
 
     def units_on(self, day: date) -> CurrencyUnits:
         return in_force(self.currency_units, day)
@@ -172,7 +160,3 @@ class TierPolicy(BaseModel):
 
     def registration_on(self, day: date) -> RegistrationRequired:
         return in_force(self.registration_required, day)
-
-    @classmethod
-    def load(cls, directory: Path | None = None) -> Self:
-        return cls.model_validate(read_policy_files(directory or POLICY_DIR))
