@@ -6,14 +6,18 @@ from pathlib import Path
 
 import pytest
 
+from keel.events.catalogue import EVENTS, EXAMPLE_TIME, MANAGED_CREDIT_CHANGED
 from keel.events.payloads.account import PartnerType
+from keel.events.payloads.credit import ManagedCreditChangedV1
 from keel.events.payloads.deal import DealKind, DealType
 from keel.events.payloads.tier import Tier
+from keel.events.registry import Event
 from keel.months import add_months
 from tier_engine.domain.calendar import Month, latest_closed_month, sold_window_start
 from tier_engine.domain.points import managed_rate, points, sold_rate, usd
 from tier_engine.domain.policy import POLICY_DIR, TierPolicy, Track, UnknownCurrency
 from tier_engine.domain.tiers import Standing, credited_tier, insights, median
+from tier_engine.recording import credit_row
 
 POLICY = TierPolicy.load()
 D = Decimal
@@ -224,3 +228,30 @@ def test_policies_load_validated_and_reject_unordered_versions(tmp_path: Path) -
     (tmp_path / "rates.toml").write_text(broken)
     with pytest.raises(ValueError, match="increasing effective_from"):
         TierPolicy.load(tmp_path)
+
+
+[_CREDIT_TYPE] = [spec for spec in EVENTS if spec.name == MANAGED_CREDIT_CHANGED]
+EXAMPLE_CREDIT: ManagedCreditChangedV1 = _CREDIT_TYPE.example
+
+
+class _CreditWithANewField(ManagedCreditChangedV1):
+    """Version 1 of managed_credit.changed after an additive change the tier engine does not
+    know yet."""
+
+    reviewed_by: str = "ops"
+
+
+def test_a_field_added_to_a_payload_within_its_version_is_not_a_column_to_insert() -> None:
+    published = EVENTS.parse(
+        EVENTS.envelope(
+            MANAGED_CREDIT_CHANGED,
+            EXAMPLE_CREDIT,
+            id="c-1",
+            source="credit-ledger",
+            time=EXAMPLE_TIME,
+        )
+    )
+    credit = _CreditWithANewField(**EXAMPLE_CREDIT.model_dump())
+    row = credit_row(Event(published.envelope, credit, published.spec))
+    assert "reviewed_by" not in row
+    assert (row["event_id"], row["amount"]) == ("c-1", EXAMPLE_CREDIT.amount)

@@ -6,6 +6,8 @@ gains what it lacks."""
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlmodel import SQLModel
+
 from keel.domains import NotADomain, registrable_domain
 from keel.errors import PoisonMessage
 from keel.events.payloads.account import (
@@ -20,6 +22,7 @@ from keel.events.registry import Event
 from keel.policy import NotInForce
 from tier_engine.domain.points import sold_rate
 from tier_engine.domain.policy import TierPolicy, UnknownCurrency
+from tier_engine.tables import CreditEntry, Registration
 
 UNKNOWN_CURRENCY = "unknown_currency"
 NO_POLICY_IN_FORCE = "no_policy_in_force"
@@ -120,9 +123,15 @@ def rerated(policy: TierPolicy, row: dict[str, Any], line_first_sold_on: date) -
     }
 
 
+def _columns(table: type[SQLModel]) -> set[str]:
+    """The payload fields a table keeps: a field added to a payload within its version (an
+    additive change) is not a column, and must not break the insert."""
+    return set(table.model_fields)
+
+
 def credit_row(event: Event[ManagedCreditChangedV1]) -> dict[str, Any]:
-    """The credit table stores the whole payload, as the ledger published it."""
-    return _identity(event) | event.payload.model_dump()
+    """The credit as the ledger published it."""
+    return _identity(event) | event.payload.model_dump(include=_columns(CreditEntry))
 
 
 def registration_row(event: Event[DomainRegisteredV1]) -> dict[str, Any]:
@@ -137,8 +146,9 @@ def registration_row(event: Event[DomainRegisteredV1]) -> dict[str, Any]:
 
 
 def ending_row(event: Event[DomainRegistrationEndedV1]) -> dict[str, Any]:
-    """The registration table stores the whole payload, with how it ended (C4 or C5)."""
-    return event.payload.model_dump() | {"ended_by": event.envelope.type.removeprefix("domain.")}
+    """The registration as it ended, and how (C4 or C5)."""
+    ended = event.payload.model_dump(include=_columns(Registration))
+    return ended | {"ended_by": event.envelope.type.removeprefix("domain.")}
 
 
 def apps_row(event: Event[ClientAppsUsedV1]) -> dict[str, Any]:
