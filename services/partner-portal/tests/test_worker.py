@@ -9,21 +9,30 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import col
 
-from keel.events.catalogue import EVENTS
+from keel.events.catalogue import CLIENT_CREATED, EVENTS
 from keel.events.payloads.account import (
     ClientRenewalDecidedV1,
     ClientSubscriptionChangedV1,
+    ClientV1,
     PartnerTeamAssignedV1,
     PartnerTeamUnassignedV1,
     RenewalOutcome,
 )
 from keel.events.payloads.credit import ManagedCreditChangedV1
+from keel.events.registry import Event
 from keel.kafka.publisher import Message
 from keel.runtime import Runtime
 from keel.testing.running import eventually, publish, running
 from partner_portal.config import PortalServiceSettings
+from partner_portal.consumers import client_changed
 from partner_portal.repository import team
-from partner_portal.tables import ClientSubscription, ManagedCredit, RenewalDecision, TeamMember
+from partner_portal.tables import (
+    Client,
+    ClientSubscription,
+    ManagedCredit,
+    RenewalDecision,
+    TeamMember,
+)
 from partner_portal.worker import build_worker
 
 
@@ -111,3 +120,30 @@ async def test_facts_are_kept_latest_by_event_time_and_applied_once(
     assert [(d.renewal_date, d.outcome) for d in decisions] == [(date(2025, 5, 1), "cancelled")]
     assert [(c.managed, c.recorded_at) for c in credits] == [(False, at("2025-03-05"))]
     assert on_team == []  # unassigned after it was assigned
+
+
+class _ClientWithANewField(ClientV1):
+    """client.created v1 after an additive change the portal does not keep."""
+
+    segment: str = "smb"
+
+
+async def test_a_payload_field_the_portal_does_not_keep_does_not_break_the_insert(
+    portal_settings: PortalServiceSettings,
+) -> None:
+    client = ClientV1(
+        client_id="c-9", name="Nine", website_domain="nine.de", country="DE", currency="EUR"
+    )
+    published = EVENTS.parse(
+        EVENTS.envelope(CLIENT_CREATED, client, id="c-9", source="test", time=at("2025-03-01"))
+    )
+    event = Event(published.envelope, _ClientWithANewField(**client.model_dump()), published.spec)
+    runtime = Runtime.create(portal_settings)
+    try:
+        async with runtime.sessions() as session:
+            await client_changed(session, event)
+            await session.commit()
+            [kept] = (await session.scalars(select(Client))).all()
+    finally:
+        await runtime.close()
+    assert (kept.client_id, kept.name, kept.currency) == ("c-9", "Nine", "EUR")

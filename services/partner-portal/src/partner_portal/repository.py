@@ -29,10 +29,17 @@ ENGAGEMENT, RENEWAL, DECISION = core(ClientEngagement), core(Renewal), core(Rene
 TEAM, MANAGED, DEAL = core(TeamMember), core(ManagedCredit), core(SoldDeal)
 
 
+def _columns(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """The row's values the table has columns for: a payload field added within its version (an
+    additive change) that the portal does not keep must not break the insert."""
+    return {name: value for name, value in row.items() if name in table.c}
+
+
 async def keep_latest(
     session: AsyncSession, table: Table, row: dict[str, Any], *, moment: str = "at"
 ) -> None:
     """Insert the row, or replace the stored one when this one is not older (event time)."""
+    row = _columns(table, row)
     statement = insert(table).values(row)
     keys = [column.name for column in table.primary_key.columns]
     await session.execute(
@@ -51,6 +58,7 @@ async def record_deal(session: AsyncSession, row: dict[str, Any]) -> None:
 async def unassign_team_member(session: AsyncSession, row: dict[str, Any]) -> None:
     """Ends the assignment unless a later assignment (event time) holds; an unassignment that
     arrives first is kept for the assignment it ends."""
+    row = _columns(TEAM, row)
     statement = insert(TEAM).values(**row, name=row["email"], assigned_at=row["unassigned_at"])
     await session.execute(
         statement.on_conflict_do_update(
