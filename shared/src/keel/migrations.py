@@ -138,7 +138,10 @@ def await_schema_command(migrations_dir: Path) -> None:
 
 
 def timestamp_default_now(name: str) -> sa.Column[datetime]:
-    """A not-null `timestamptz` column the database fills with the transaction's `now()`."""
+    """A not-null `timestamptz` column the database fills with the transaction's `now()`.
+
+    Released revisions use it: like a Step, it never changes (a different column is a new
+    helper), or replaying old revisions would build a different schema."""
     return sa.Column(
         name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
     )
@@ -153,8 +156,16 @@ class Step:
     revision in every service.
     """
 
-    upgrade: Callable[[], None]
-    downgrade: Callable[[], None]
+    forward: Callable[[], None]
+    back: Callable[[], None]
+
+    # Methods, not fields: Alembic logs a revision by its function's name ("Running upgrade
+    # 0002 -> 0003"), which a bound method keeps.
+    def upgrade(self) -> None:
+        self.forward()
+
+    def downgrade(self) -> None:
+        self.back()
 
 
 def _create_messaging_tables_v1() -> None:
