@@ -239,22 +239,16 @@ class ExplainRead(Schema):
     )
 
 
-class DealTerms(Schema):
-    """What both calculator modes price (T6): a new deal's currency, client country and type, at
-    the policies of a day."""
-
+class PointsCalculation(Schema):
+    amount: NonNegative
     currency: Currency
     country: Country
     deal_type: DealType = DealType.SOURCED
+    will_manage: bool = False
+    other_managing_partners: NonNegativeInt = 0
     on: date | None = Field(
         default=None, description="The day whose policies apply; today if absent"
     )
-
-
-class PointsCalculation(DealTerms):
-    amount: NonNegative
-    will_manage: bool = False
-    other_managing_partners: NonNegativeInt = 0
 
 
 class PointsEstimate(Schema):
@@ -270,12 +264,16 @@ class Direction(StrEnum):
     CURRENCY_TO_POINTS = "currency_to_points"
 
 
-class CurrencyConversion(DealTerms):
+class CurrencyConversion(Schema):
     direction: Direction
+    currency: Currency
+    country: Country
+    deal_type: DealType = DealType.SOURCED
     sold_points: NonNegative | None = None
     managed_points: NonNegative | None = None
     sold_value: NonNegative | None = None
     managed_value: NonNegative | None = None
+    on: date | None = None
 
     @model_validator(mode="after")
     def _inputs_match_direction(self) -> Self:

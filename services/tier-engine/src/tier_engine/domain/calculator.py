@@ -4,9 +4,10 @@ managed, and the conversion between points and local currency, at the policy of 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from keel.errors import FieldError, ValidationFailed
-from keel.events.payloads.deal import DealKind
+from keel.events.payloads.deal import DealKind, DealType
 from keel.money import display
 from keel.policy import require_evaluable
 from tier_engine.domain.points import Rate, managed_rate, points, sold_rate
@@ -14,7 +15,6 @@ from tier_engine.domain.policy import TierPolicy, UnknownCurrency
 from tier_engine.schemas import (
     CurrencyConversion,
     CurrencyConverted,
-    DealTerms,
     Direction,
     PointsCalculation,
     PointsEstimate,
@@ -50,6 +50,20 @@ class _Quote:
     sold: Rate
     managed: Rate
     rates: list[RateRead]
+
+
+class DealTerms(Protocol):
+    """What both calculator modes price (T6): a new deal's currency, client country and type, at
+    the policies of a day (today when absent)."""
+
+    @property
+    def currency(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def deal_type(self) -> DealType: ...
+    @property
+    def on(self) -> date | None: ...
 
 
 def _quote(policy: TierPolicy, terms: DealTerms, today: date) -> _Quote:
