@@ -196,6 +196,17 @@ async def test_invalid_query_values_are_422_naming_the_field(world: System) -> N
         assert field in [e["field"] for e in answer.json()["errors"]], (path, answer.text)
 
 
+async def test_a_day_before_the_portals_policies_is_422_naming_the_first_day(
+    world: System,
+) -> None:
+    for path in ("/v1/partners/p-1/dashboard", "/v1/partners/p-1/clients"):
+        answer = await world.get(path, "p-1", as_of="2017-12-31")
+        assert answer.status_code == 422, (path, answer.text)
+        problem = answer.json()
+        assert [e["field"] for e in problem["errors"]] == ["as_of"], path
+        assert problem["first_evaluable_day"] == "2018-01-01", path
+
+
 async def test_d1_ending_services_drops_a_managed_client_and_keeps_a_sold_one_as_sold(
     world: System,
 ) -> None:

@@ -39,11 +39,11 @@ async def get_portal(
     return Portal(session, upstreams, policy, settings, caller)
 
 
-async def get_as_of(request: Request, day: dependencies.AsOfDep) -> date:
+async def get_evaluable_day(request: Request, day: dependencies.AsOfDep) -> date:
     """A day the portal's policies cover; an earlier one is a 422 naming the field."""
     policy: PortalPolicy = request.app.state.policy
     return require_evaluable(day, policy.first_day, "as_of")
 
 
 PortalDep = Annotated[Portal, Depends(get_portal)]
-AsOfDep = Annotated[date, Depends(get_as_of)]
+EvaluableDayDep = Annotated[date, Depends(get_evaluable_day)]

@@ -7,7 +7,7 @@ from keel.http.app import API_PREFIX
 from keel.http.dependencies import ClockDep
 from keel.policy import require_evaluable
 from partner_portal import service
-from partner_portal.dependencies import AsOfDep, PortalDep
+from partner_portal.dependencies import EvaluableDayDep, PortalDep
 from partner_portal.schemas import ClientDetailRead, ClientsPage, ClientsQuery
 
 router = APIRouter(prefix=API_PREFIX + "/partners/{partner_id}", tags=["clients"])
@@ -40,7 +40,7 @@ async def read_clients(
 
 @router.get("/clients/{client_id}", response_model=ClientDetailRead)
 async def read_client(
-    partner_id: str, client_id: str, as_of: AsOfDep, portal: PortalDep
+    partner_id: str, client_id: str, as_of: EvaluableDayDep, portal: PortalDep
 ) -> ClientDetailRead:
     """One client: company, subscriptions with contact and email tiers, renewals (current and
     next), portal usage, engagement, links (CRM, account) and why the partner is or is not

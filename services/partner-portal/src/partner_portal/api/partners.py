@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query
 
 from keel.http.app import API_PREFIX
 from partner_portal import service
-from partner_portal.dependencies import AsOfDep, PortalDep
+from partner_portal.dependencies import EvaluableDayDep, PortalDep
 from partner_portal.schemas import (
     DashboardRead,
     EmployeeRead,
@@ -19,7 +19,9 @@ router = APIRouter(prefix=API_PREFIX + "/partners/{partner_id}", tags=["partner 
 
 
 @router.get("/dashboard", response_model=DashboardRead)
-async def read_dashboard(partner_id: str, as_of: AsOfDep, portal: PortalDep) -> DashboardRead:
+async def read_dashboard(
+    partner_id: str, as_of: EvaluableDayDep, portal: PortalDep
+) -> DashboardRead:
     """Alerts: renewal decisions due within 30 days (D2), managed credit ending within 30 days
     without new activity (the ledger's `expiring`, M6), capacity at or over 90% of the limit.
     Summaries: the credited tier and points per track, clients per relationship (D1). An owner
@@ -30,7 +32,7 @@ async def read_dashboard(partner_id: str, as_of: AsOfDep, portal: PortalDep) -> 
 @router.get("/renewals", response_model=RenewalsRead)
 async def read_renewals(
     partner_id: str,
-    as_of: AsOfDep,
+    as_of: EvaluableDayDep,
     portal: PortalDep,
     within_days: Annotated[int, Query(ge=0, le=366)] = 90,
 ) -> RenewalsRead:
@@ -46,7 +48,9 @@ async def read_team(partner_id: str, portal: PortalDep) -> TeamRead:
 
 
 @router.get("/employees", response_model=EmployeesRead)
-async def read_employees(partner_id: str, as_of: AsOfDep, portal: PortalDep) -> EmployeesRead:
+async def read_employees(
+    partner_id: str, as_of: EvaluableDayDep, portal: PortalDep
+) -> EmployeesRead:
     """Every partner user with status, employee flag and clients: assigned automatically (M4)
     or by hand, member or not, access removed or not, last qualifying activity. From the
     credit-ledger: 503 when it does not answer."""
@@ -55,7 +59,7 @@ async def read_employees(partner_id: str, as_of: AsOfDep, portal: PortalDep) -> 
 
 @router.get("/employees/{user_id}", response_model=EmployeeRead)
 async def read_employee(
-    partner_id: str, user_id: str, as_of: AsOfDep, portal: PortalDep
+    partner_id: str, user_id: str, as_of: EvaluableDayDep, portal: PortalDep
 ) -> EmployeeRead:
     """One partner user and its clients (as `/employees`); 404 for a user of no such partner."""
     return await service.employee(portal, partner_id, user_id, as_of)
