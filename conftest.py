@@ -1,7 +1,6 @@
 """Fixtures every test directory shares: each service's settings on a fresh database."""
 
 import pytest
-from pipeline_support import StartPipeline, pipeline_starter
 from portal_support import IN_PROCESS
 
 from activity_ingest.config import SERVICE_NAME as INGEST
@@ -44,10 +43,3 @@ async def capacity_settings(make_service_settings: MakeServiceSettings) -> Setti
 async def portal_settings(make_service_settings: MakeServiceSettings) -> PortalServiceSettings:
     settings = await make_service_settings(PortalServiceSettings, PORTAL, PORTAL_MIGRATIONS)
     return settings.model_copy(update={"portal": IN_PROCESS})
-
-
-@pytest.fixture
-def start_pipeline(
-    ingest_settings: IngestServiceSettings, ledger_settings: Settings, tier_settings: Settings
-) -> StartPipeline:
-    return pipeline_starter(ingest_settings, ledger_settings, tier_settings)

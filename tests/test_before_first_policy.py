@@ -12,7 +12,7 @@ from pipeline_support import StartPipeline
 from keel.auth import Scope
 from keel.clock import FixedClock
 from keel.events import topics
-from keel.settings import Settings
+from keel.settings import KafkaSettings
 from keel.testing.plugin import MakeToken
 from keel.testing.running import (
     bearer,
@@ -39,7 +39,7 @@ UPSTREAM = [
 
 
 async def test_facts_before_the_first_policy_are_recorded_and_credit_nothing(
-    start_pipeline: StartPipeline, ledger_settings: Settings, make_token: MakeToken
+    start_pipeline: StartPipeline, kafka_settings: KafkaSettings, make_token: MakeToken
 ) -> None:
     clock = FixedClock(datetime(2024, 4, 1, 12, tzinfo=UTC))
     admin = bearer(make_token(Scope.ADMIN))
@@ -65,7 +65,7 @@ async def test_facts_before_the_first_policy_are_recorded_and_credit_nothing(
             return body if body["deals"] and len(body["managed_credit"]) >= 2 else None
 
         history = await eventually(both_known, timeout_s=40)
-        [letter] = await read_topic(ledger_settings.kafka, f"{topics.DEAL.name}.dlq", 1)
+        [letter] = await read_topic(kafka_settings, f"{topics.DEAL.name}.dlq", 1)
         today = (
             await ledger.get(
                 "/v1/clients/c-1/attribution", params={"as_of": "2024-03-05"}, headers=admin
@@ -88,8 +88,8 @@ async def test_facts_before_the_first_policy_are_recorded_and_credit_nothing(
     assert early["managing"] == []
     [not_managing] = early["not_managing"]
     assert not_managing["partner_id"] == "p-1"
-    assert await message_count(ledger_settings.kafka, f"{topics.ACTIVITY.name}.dlq") == 0
-    assert await message_count(ledger_settings.kafka, f"{topics.ACCOUNT.name}.dlq") == 0
+    assert await message_count(kafka_settings, f"{topics.ACTIVITY.name}.dlq") == 0
+    assert await message_count(kafka_settings, f"{topics.ACCOUNT.name}.dlq") == 0
     # The tier engine: the 2015 deal has no rate table; the 2024 one is recorded.
     headers = {key: value.decode() for key, value in letter.headers}
     assert headers["dlq-reason"] == "no_policy_in_force"
