@@ -45,7 +45,7 @@ def in_force(versions: Sequence[V], day: date) -> V:
     return versions[index]
 
 
-def read_policy_files(directory: Path) -> dict[str, Any]:
+def _read_policy_files(directory: Path) -> dict[str, Any]:
     """Every `*.toml` in the directory, merged: a service's packaged policies, or the ConfigMap
     mounted where SERVICE_POLICY_DIR points."""
     data: dict[str, Any] = {}
@@ -100,7 +100,7 @@ class Policies(BaseModel):
     @classmethod
     def load(cls, directory: Path | None = None) -> Self:
         """The policies in `directory` (a mounted ConfigMap), else the packaged ones."""
-        return cls.model_validate(read_policy_files(directory or cls.directory))
+        return cls.model_validate(_read_policy_files(directory or cls.directory))
 
 
 def require_evaluable(day: date, first_day: date, field: str) -> date:

@@ -1,4 +1,5 @@
-"""FastAPI dependencies every service uses: the runtime, a session, the clock, the caller.
+"""FastAPI dependencies every service uses: the runtime, a session, the clock, the day a read is
+as of, the caller.
 
 All are `async def`: FastAPI would run plain functions in a thread pool, a hop per dependency
 per request that costs more than the work they do.
