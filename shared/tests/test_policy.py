@@ -95,3 +95,10 @@ def test_a_day_before_the_first_is_a_422_naming_the_field_and_the_first_day() ->
         require_evaluable(date(2019, 5, 31), SAMPLE.first_day, "as_of")
     assert refused.value.errors[0].field == "as_of"
     assert refused.value.extensions == {"first_evaluable_day": "2019-06-01"}
+
+
+def test_versions_held_other_than_as_a_family_are_refused_when_the_class_is_defined() -> None:
+    with pytest.raises(TypeError, match="window: versions go in tuple"):
+
+        class _Listed(Policies):
+            window: list[Window]

@@ -66,6 +66,12 @@ def _is_family(annotation: Any) -> bool:
     )
 
 
+def _mentions_versions(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, Versioned):
+        return True
+    return any(_mentions_versions(arg) for arg in get_args(annotation))
+
+
 class Policies(BaseModel):
     """A service's policies as its `*.toml` files state them. Each field annotated
     `tuple[SomeVersion, ...]` is a family of versions, which must exist with increasing days
@@ -75,6 +81,15 @@ class Policies(BaseModel):
 
     # Where the service's packaged policy files are.
     directory: ClassVar[Path]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Versions held any other way than `tuple[SomeVersion, ...]` would escape the checks
+        and `first_day`: refused when the class is defined."""
+        super().__pydantic_init_subclass__(**kwargs)
+        for name, field in cls.model_fields.items():
+            if _mentions_versions(field.annotation) and not _is_family(field.annotation):
+                raise TypeError(f"{cls.__name__}.{name}: versions go in tuple[SomeVersion, ...]")
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
