@@ -5,7 +5,7 @@ recomputes an owner's figure. Reads only: the portal's database is written by it
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -77,7 +77,7 @@ def _sections(*found: Section[Any]) -> Sections:
 
 
 def _renewal_facts(row: Row[Any]) -> RenewalFacts:
-    return RenewalFacts(**{name: getattr(row, name) for name in RenewalFacts.__dataclass_fields__})
+    return RenewalFacts(**{field.name: getattr(row, field.name) for field in fields(RenewalFacts)})
 
 
 def _renewal_read(row: Row[Any]) -> RenewalRead:
