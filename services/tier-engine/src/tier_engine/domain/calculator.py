@@ -56,14 +56,10 @@ class DealTerms(Protocol):
     """What both calculator modes price (T6): a new deal's currency, client country and type, at
     the policies of a day (today when absent)."""
 
-    @property
-    def currency(self) -> str: ...
-    @property
-    def country(self) -> str: ...
-    @property
-    def deal_type(self) -> DealType: ...
-    @property
-    def on(self) -> date | None: ...
+    currency: str
+    country: str
+    deal_type: DealType
+    on: date | None
 
 
 def _quote(policy: TierPolicy, terms: DealTerms, today: date) -> _Quote:
