@@ -8,7 +8,13 @@ from pathlib import Path
 from jsonschema import Draft7Validator
 
 from keel.context import TRACEPARENT
-from keel.events.asyncapi import DEAD_LETTER_HEADERS, asyncapi_document, message_id, render
+from keel.events.asyncapi import (
+    DEAD_LETTER_HEADERS,
+    DEAD_LETTER_HEADERS_WHEN,
+    asyncapi_document,
+    message_id,
+    render,
+)
 from keel.events.catalogue import EVENTS
 from keel.events.topics import TOPICS
 from keel.kafka.consumer import DeadLetter
@@ -73,6 +79,16 @@ def test_the_documented_headers_are_the_ones_a_dead_letter_carries() -> None:
         topic, partition, offset, key, value = "tier.events.v1", 2, 41, b"p-1", b"{}"
         headers = ((TRACEPARENT, b"00-" + b"1" * 32 + b"-" + b"2" * 16 + b"-01"),)
 
-    written = {name for name, _ in DeadLetter(Record(), "unknown_type", "x").message("c").headers}
-    documented = asyncapi_document()["components"]["schemas"]["DeadLetterHeaders"]["properties"]
-    assert written == set(documented) == {TRACEPARENT, *DEAD_LETTER_HEADERS}
+    plain = DeadLetter(Record(), "unknown_type", "x").message("c", max_bytes=1024 * 1024)
+    every = DeadLetter(Record(), "handler_error", "x", "builtins.KeyError").message("c", 600)
+    documented = asyncapi_document()["components"]["schemas"]["DeadLetterHeaders"]
+    assert {name for name, _ in plain.headers} == set(documented["required"]) | {TRACEPARENT}
+    assert (
+        {name for name, _ in every.headers}
+        == set(documented["properties"])
+        == {
+            TRACEPARENT,
+            *DEAD_LETTER_HEADERS,
+            *DEAD_LETTER_HEADERS_WHEN,
+        }
+    )

@@ -8,6 +8,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -85,15 +86,23 @@ class Harness:
         return [row[0] for row in await self.rows("SELECT event_id FROM seen ORDER BY 1")]
 
 
-@pytest.fixture
-async def harness(settings: Settings) -> AsyncIterator[Harness]:
+@asynccontextmanager
+async def harnessed(settings: Settings) -> AsyncIterator[Harness]:
     harness = Harness(settings)
     async with harness.runtime.engine.begin() as connection:
         await connection.execute(text("CREATE TABLE seen (event_id text NOT NULL)"))
     await harness.publisher.start()
-    yield harness
-    await harness.publisher.stop()
-    await harness.runtime.close()
+    try:
+        yield harness
+    finally:
+        await harness.publisher.stop()
+        await harness.runtime.close()
+
+
+@pytest.fixture
+async def harness(settings: Settings) -> AsyncIterator[Harness]:
+    async with harnessed(settings) as harness:
+        yield harness
 
 
 async def run_until(harness: Harness, done: Callable[[], Awaitable[Any]]) -> None:
@@ -358,3 +367,30 @@ def test_a_handler_for_a_type_on_a_topic_not_read_stops_the_consumer_at_start() 
             handlers={"deal.closed": noop},
             registry=EVENTS,
         )
+
+
+async def test_a_message_too_large_to_dead_letter_whole_is_dead_lettered_without_it(
+    settings: Settings,
+) -> None:
+    """A letter is the message plus its dlq headers: for a message near the producer's limit it
+    would not fit, and publishing it would fail for ever, stopping the consumer."""
+    limit = 64 * 1024
+    small = settings.model_copy(
+        update={"kafka": settings.kafka.model_copy(update={"max_request_size": limit})}
+    )
+    huge = b"x" * (limit - 300)  # publishable alone, not with the letter's headers
+    async with harnessed(small) as harness:
+        await harness.publisher.publish(
+            [Message(topics.ACTIVITY.name, "c-1", huge), activity("e-after")]
+        )
+
+        async def after_applied() -> bool:
+            return await harness.seen() == ["e-after"]
+
+        await run_until(harness, after_applied)
+        [record] = await read_topic(small.kafka, f"{topics.ACTIVITY.name}.dlq", 1, timeout_s=15)
+
+    headers = {k: v.decode() for k, v in record.headers}
+    assert (headers["dlq-reason"], headers["dlq-offset"]) == ("not_a_cloudevent", "0")
+    assert headers["dlq-value-omitted"] == str(len(huge))
+    assert record.value in (None, b"")

@@ -37,6 +37,13 @@ DEAD_LETTER_HEADERS = {
     "dlq-partition": "The partition it was read from.",
     "dlq-offset": "Its offset there.",
 }
+# Written only when they apply.
+DEAD_LETTER_HEADERS_WHEN = {
+    "dlq-exception": "The class of the error that made it poison, when an error did.",
+    "dlq-value-omitted": "The size in bytes of the message, when the letter carries it not "
+    "(it would exceed the producer's max_request_size); read it at dlq-topic, dlq-partition, "
+    "dlq-offset while retention keeps it.",
+}
 
 
 def message_id(spec: EventType[Any]) -> str:
@@ -126,7 +133,7 @@ def asyncapi_document(
                 TRACEPARENT: TRACE_HEADER,
                 **{
                     name: {"type": "string", "description": d}
-                    for name, d in DEAD_LETTER_HEADERS.items()
+                    for name, d in (DEAD_LETTER_HEADERS | DEAD_LETTER_HEADERS_WHEN).items()
                 },
             },
         },

@@ -53,6 +53,9 @@ class Record(Protocol):
 
 
 DETAIL_LIMIT = 1000
+# What a record costs beyond its key, value and headers (batch and record framing, under 100
+# bytes), with room to spare.
+FRAMING_BYTES = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +100,11 @@ class DeadLetter:
     detail: str
     exception: str | None = None  # the class of the error that made it poison, if one did
 
-    def message(self, consumer: str) -> Message:
+    def message(self, consumer: str, max_bytes: int) -> Message:
+        """The letter for `<topic>.dlq`. One that would exceed the producer's `max_bytes` goes
+        without the message (its size in `dlq-value-omitted`): it cannot be published, and a
+        letter that cannot be published would stop the consumer, retried for ever. The message
+        itself stays at `dlq-topic`/`dlq-partition`/`dlq-offset` while retention keeps it."""
         headers = [
             *(self.record.headers or ()),
             ("dlq-reason", self.reason.encode()),
@@ -109,12 +116,13 @@ class DeadLetter:
         ]
         if self.exception is not None:
             headers.append(("dlq-exception", self.exception.encode()))
-        return Message(
-            topic=f"{self.record.topic}.dlq",
-            key=(self.record.key or b"").decode(errors="replace"),
-            value=self.record.value or b"",
-            headers=headers,
-        )
+        key = (self.record.key or b"").decode(errors="replace")
+        value = self.record.value or b""
+        size = len(key) + len(value) + sum(len(k) + len(v) for k, v in headers) + FRAMING_BYTES
+        if size > max_bytes:
+            headers.append(("dlq-value-omitted", str(len(value)).encode()))
+            value = b""
+        return Message(topic=f"{self.record.topic}.dlq", key=key, value=value, headers=headers)
 
 
 def _is_transient(error: BaseException) -> bool:
@@ -216,7 +224,7 @@ class ConsumerLoop:
             CONSUMED.labels(self.name, record.topic, label).inc()
 
     def _dead_letter_message(self, letter: DeadLetter) -> Message:
-        message = letter.message(self.name)
+        message = letter.message(self.name, self.kafka.max_request_size)
         logger.error(
             "consumer %s: dead-lettered %s[%d]@%d: %s %s",
             self.name,

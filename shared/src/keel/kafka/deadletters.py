@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from keel.settings import KafkaSettings
 
-HEADERS = ("reason", "detail", "exception", "consumer")
+HEADERS = ("reason", "detail", "exception", "consumer", "value-omitted")
 
 
 def _event(value: bytes | None) -> Any:
