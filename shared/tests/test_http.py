@@ -1,5 +1,6 @@
 """The HTTP edge on a real app: problem details, scopes and partner isolation, health, metrics."""
 
+import gc
 from collections.abc import AsyncIterator
 
 import httpx
@@ -55,6 +56,16 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_service_app(Runtime.create(settings), title="t", description="t", routers=[router])
     async with app_client(app) as client:
         yield client
+
+
+async def test_what_the_app_loaded_at_start_stays_out_of_full_collections_while_it_runs(
+    settings: Settings,
+) -> None:
+    app = create_service_app(Runtime.create(settings), title="t", description="t", routers=[router])
+    async with app_client(app) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0  # given back to the collector when the app stops
 
 
 async def test_a_request_without_a_token_gets_a_401_problem(client: httpx.AsyncClient) -> None:

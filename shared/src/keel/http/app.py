@@ -1,5 +1,6 @@
 """The app factory every service's `create_app()` calls."""
 
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -34,9 +35,15 @@ def create_service_app(
         probe = BrokerProbe(runtime.settings.kafka)
         app.state.runtime = runtime
         app.state.broker_probe = probe
+        # What is loaded by now (modules, routes, schemas, policies) lives as long as the
+        # process: kept out of the collector's full passes, which otherwise walk it all again
+        # on requests that build many objects (a 1,000-client read paused 50-70 ms for it).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             for close in on_close:
                 await close()
             await probe.close()
