@@ -94,6 +94,10 @@ async def open_loop(
     async def one(index: int, due: float) -> None:
         nonlocal opened
         async with slots:
+            # A kept-alive connection the server has closed while it was idle (uvicorn does
+            # after 5 s) is dropped, as HTTP clients do, not counted as the server's error.
+            while idle and idle[-1][0].at_eof():
+                idle.pop()[1].close()
             if idle:
                 reader, writer = idle.pop()
             else:
