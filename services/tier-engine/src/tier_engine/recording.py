@@ -4,9 +4,7 @@ it is dead-lettered with that reason, never counted as zero, so a replay applies
 gains what it lacks."""
 
 from datetime import UTC, date, datetime
-from typing import Any
-
-from sqlmodel import SQLModel
+from typing import Any, Final
 
 from keel.domains import NotADomain, registrable_domain
 from keel.errors import PoisonMessage
@@ -123,15 +121,15 @@ def rerated(policy: TierPolicy, row: dict[str, Any], line_first_sold_on: date) -
     }
 
 
-def _columns(table: type[SQLModel]) -> set[str]:
-    """The payload fields a table keeps: a field added to a payload within its version (an
-    additive change) is not a column, and must not break the insert."""
-    return set(table.model_fields)
+# The payload fields each table keeps: a field added to a payload within its version (an
+# additive change) is not a column, and must not break the insert.
+CREDIT_COLUMNS: Final = set(CreditEntry.model_fields)
+REGISTRATION_COLUMNS: Final = set(Registration.model_fields)
 
 
 def credit_row(event: Event[ManagedCreditChangedV1]) -> dict[str, Any]:
     """The credit as the ledger published it."""
-    return _identity(event) | event.payload.model_dump(include=_columns(CreditEntry))
+    return _identity(event) | event.payload.model_dump(include=CREDIT_COLUMNS)
 
 
 def registration_row(event: Event[DomainRegisteredV1]) -> dict[str, Any]:
@@ -147,7 +145,7 @@ def registration_row(event: Event[DomainRegisteredV1]) -> dict[str, Any]:
 
 def ending_row(event: Event[DomainRegistrationEndedV1]) -> dict[str, Any]:
     """The registration as it ended, and how (C4 or C5)."""
-    ended = event.payload.model_dump(include=_columns(Registration))
+    ended = event.payload.model_dump(include=REGISTRATION_COLUMNS)
     return ended | {"ended_by": event.envelope.type.removeprefix("domain.")}
 
 
