@@ -27,6 +27,7 @@ from keel.kafka.publisher import Message, Publisher
 from keel.runtime import Runtime
 from keel.settings import Settings
 from keel.testing.running import eventually, message_count, read_topic
+from keel.testing.samples import produced
 
 Handler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
 BatchHook = Callable[[AsyncSession, Sequence[Event[Any]]], Awaitable[None]]
@@ -41,7 +42,7 @@ def activity(event_id: str, user_id: str = "u-1") -> Message:
         action="blog.post_published",
     )
     when = datetime(2025, 3, 1, tzinfo=UTC)
-    return EVENTS.message(ACTIVITY_PERFORMED, payload, id=event_id, source="test", time=when)
+    return produced(ACTIVITY_PERFORMED, payload, when, event_id)
 
 
 class Harness:

@@ -23,6 +23,7 @@ from keel.events.registry import Event
 from keel.kafka.publisher import Message
 from keel.runtime import Runtime
 from keel.testing.running import eventually, publish, running
+from keel.testing.samples import produced
 from partner_portal.config import PortalServiceSettings
 from partner_portal.consumers import client_changed
 from partner_portal.repository import team
@@ -41,7 +42,7 @@ def at(day: str) -> datetime:
 
 
 def message(event_id: str, type_name: str, payload: BaseModel, day: str) -> Message:
-    return EVENTS.message(type_name, payload, id=event_id, source="test", time=at(day))
+    return produced(type_name, payload, at(day), event_id)
 
 
 def subscription(event_id: str, mrr: str, day: str) -> Message:
